@@ -1,0 +1,31 @@
+from setuptools import setup
+
+VERSION = "0.1.0"
+
+
+def get_long_description():
+    with open("README.md", encoding="utf8") as fp:
+        return fp.read()
+
+
+setup(
+    name="datasette-seller-export",
+    description="Stream one organisation's sellers out of a SQLite mirror as CSV, JSON or NDJSON",
+    long_description=get_long_description(),
+    long_description_content_type="text/markdown",
+    version=VERSION,
+    license="Apache License, Version 2.0",
+    packages=["datasette_seller_export"],
+    entry_points={"datasette": ["seller_export = datasette_seller_export"]},
+    package_data={"datasette_seller_export": ["templates/*.html"]},
+    install_requires=["datasette>=1.0a41", "sqlite-utils>=3.35", "cryptography>=42"],
+    extras_require={
+        "test": [
+            "pytest",
+            "pytest-asyncio>=1.0",
+            "hypothesis",
+            "httpx",
+        ]
+    },
+    python_requires=">=3.10",
+)
