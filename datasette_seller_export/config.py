@@ -1,0 +1,126 @@
+"""The plugin's configuration: read once at startup, validated, kept per Datasette instance.
+
+A mistake in it stops Datasette with a `StartupError` that names the key and the fix, rather
+than a 500 on the first export.
+"""
+
+import weakref
+from dataclasses import dataclass
+from typing import Optional
+
+import sqlite_utils
+from datasette.utils import StartupError
+
+from .schema import missing_columns
+
+PLUGIN_NAME = "datasette-seller-export"
+MAX_BATCH_SIZE = 10_000
+# Chosen by `benchmarks/`: past this, bigger batches win nothing and cost memory and latency.
+DEFAULT_BATCH_SIZE = 1_000
+
+
+@dataclass(frozen=True)
+class Config:
+    database: Optional[str]  # None: no attached database has the table, the plugin is idle
+    table: str = "sellers"
+    batch_size: int = DEFAULT_BATCH_SIZE
+    csv_escape_formulas: bool = True
+    protect_raw_table: bool = True
+
+
+_KEYS = {
+    "database": (str, "the name of an attached database, e.g. \"sellers\""),
+    "table": (str, "a table name, e.g. \"sellers\""),
+    "batch_size": (int, f"a whole number from 1 to {MAX_BATCH_SIZE:,}"),
+    "csv_escape_formulas": (bool, "true or false"),
+    "protect_raw_table": (bool, "true or false"),
+}
+
+_configs = weakref.WeakKeyDictionary()
+
+
+def _fail(message):
+    raise StartupError(f"{PLUGIN_NAME}: {message}")
+
+
+def _check_types(raw):
+    if not isinstance(raw, dict):
+        _fail(f"its configuration must be a mapping of settings, not {type(raw).__name__}")
+    for key, value in raw.items():
+        if key not in _KEYS:
+            _fail(f"unknown setting {key!r}; the settings are: {', '.join(_KEYS)}")
+        expected, hint = _KEYS[key]
+        # bool is an int in Python; a batch size of `true` is a mistake all the same.
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            _fail(f"setting {key!r} must be {hint}, not {value!r}")
+    batch_size = raw.get("batch_size", DEFAULT_BATCH_SIZE)
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        _fail(f"setting 'batch_size' must be {_KEYS['batch_size'][1]}, not {batch_size!r}")
+
+
+async def _databases_with_table(datasette, table):
+    names = []
+    for name, db in datasette.databases.items():
+        if name == "_internal":
+            continue
+        if await db.table_exists(table):
+            names.append(name)
+    return names
+
+
+async def load_config(datasette) -> Config:
+    """Validate the plugin's settings against the attached databases; raise StartupError."""
+    raw = datasette.plugin_config(PLUGIN_NAME) or {}
+    _check_types(raw)
+    table = raw.get("table", "sellers")
+    database = raw.get("database")
+    if database is None:
+        candidates = await _databases_with_table(datasette, table)
+        if len(candidates) > 1:
+            _fail(
+                f"tables named {table!r} are in several databases ({', '.join(candidates)}); "
+                f"choose one with the setting 'database'"
+            )
+        database = candidates[0] if candidates else None
+        if database is None and "table" in raw:
+            _fail(f"no attached database has the table {table!r} named by setting 'table'")
+    elif database not in datasette.databases:
+        _fail(
+            f"setting 'database' names {database!r}, which is not attached; attached: "
+            + ", ".join(n for n in datasette.databases if n != "_internal")
+        )
+    if database is not None:
+        db = datasette.get_database(database)
+        if not await db.table_exists(table):
+            _fail(
+                f"database {database!r} has no table {table!r}; create it with "
+                f"`datasette seller-export init` or fix the setting 'table'"
+            )
+        missing = await db.execute_fn(
+            lambda conn: missing_columns(sqlite_utils.Database(conn), table)
+        )
+        if missing:
+            _fail(
+                f"table {table!r} in {database!r} lacks the columns {', '.join(missing)}; "
+                f"add them with `datasette seller-export init`"
+            )
+    return Config(
+        database=database,
+        table=table,
+        batch_size=raw.get("batch_size", DEFAULT_BATCH_SIZE),
+        csv_escape_formulas=raw.get("csv_escape_formulas", True),
+        protect_raw_table=raw.get("protect_raw_table", True),
+    )
+
+
+async def startup(datasette):
+    _configs[datasette] = await load_config(datasette)
+
+
+def get_config(datasette) -> Config:
+    """The configuration read at startup (Datasette runs startup before serving anything)."""
+    try:
+        return _configs[datasette]
+    except KeyError:
+        raise RuntimeError(f"{PLUGIN_NAME}: configuration used before Datasette's startup")
+

@@ -1,0 +1,50 @@
+"""One export, from the first byte to the last: what every surface that writes a whole export
+(the HTTP streams and the `export` command) runs, so they write the same bytes."""
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import AsyncIterator
+
+from .encoders import UTF8_BOM, Format
+from .keyset import Execute, Selection, iter_batches
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    selection: Selection
+    format: Format
+    batch_size: int
+    escape_formulas: bool = True
+    bom: bool = False
+
+
+async def export_chunks(execute: Execute, plan: ExportPlan) -> AsyncIterator[str]:
+    """The export as text chunks: the first holds the head and the first batch, then one
+    chunk per batch, and the last closes the document. Nothing is held beyond one batch."""
+    fmt = plan.format
+    head = (UTF8_BOM if plan.bom else "") + fmt.prefix
+    row_sql = fmt.row_sql(plan.escape_formulas)
+    first = True
+    async for row_texts in iter_batches(execute, plan.selection, row_sql, plan.batch_size):
+        chunk = fmt.encode_batch(row_texts, first)
+        yield head + chunk if first else chunk
+        first = False
+    yield head + fmt.suffix if first else fmt.suffix
+
+
+_UNSAFE_FILENAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def content_disposition(org_id: str, extension: str, now: datetime = None) -> str:
+    """`attachment` with a filename safe in any header and, when the org id needed changing
+    to be safe, its exact form in RFC 6266's `filename*`."""
+    now = now or datetime.now(timezone.utc)
+    date = now.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    exact = f"sellers-{org_id}-{date}.{extension}"
+    safe = f"sellers-{_UNSAFE_FILENAME_CHARACTERS.sub('_', org_id)}-{date}.{extension}"
+    value = f'attachment; filename="{safe}"'
+    if safe != exact:
+        value += "; filename*=UTF-8''" + urllib.parse.quote(exact, safe="")
+    return value

@@ -1,0 +1,66 @@
+"""Query parameters, parsed strictly: a misspelt filter must never export everything."""
+
+import urllib.parse
+from dataclasses import dataclass
+from typing import Optional
+
+FILTER_PARAMETERS = ("flagged", "org_id")
+_TRUE = {"true", "1"}
+_FALSE = {"false", "0"}
+
+
+class ParameterError(Exception):
+    """A query parameter the request cannot be served with; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    flagged: Optional[bool] = None
+    org_id: Optional[str] = None  # None: the actor's own organisation
+
+    def query_pairs(self):
+        """These filters as query parameters, for links that carry them on."""
+        pairs = []
+        if self.flagged is not None:
+            pairs.append(("flagged", "true" if self.flagged else "false"))
+        if self.org_id is not None:
+            pairs.append(("org_id", self.org_id))
+        return pairs
+
+
+def parse_query_string(query_string: str, allowed) -> dict:
+    """The parameters as a dict, refusing unknown and repeated ones."""
+    values = {}
+    for name, value in urllib.parse.parse_qsl(query_string, keep_blank_values=True):
+        if name not in allowed:
+            raise ParameterError(
+                f"Unknown parameter {name!r}: this endpoint accepts {', '.join(allowed)}"
+            )
+        if name in values:
+            raise ParameterError(f"Parameter {name!r} was given more than once: give it once")
+        values[name] = value
+    return values
+
+
+def parse_flagged(value: Optional[str]) -> Optional[bool]:
+    if value is None or value == "":
+        return None  # what a form's "all" choice sends
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ParameterError(f"flagged={value!r} is not understood: use true, false, 1 or 0")
+
+
+def parse_filters(values: dict) -> Filters:
+    org_id = values.get("org_id") or None  # an empty org picker means "my own organisation"
+    return Filters(flagged=parse_flagged(values.get("flagged")), org_id=org_id)
+
+
+def parse_bom(value: Optional[str]) -> bool:
+    if value is None or value == "":
+        return False
+    if value == "1":
+        return True
+    raise ParameterError(f"_bom={value!r} is not understood: use _bom=1 for a byte-order mark")

@@ -1,0 +1,79 @@
+"""Sending an export over ASGI: errors before the first byte as JSON, after it as an aborted
+connection, and a client that hangs up stops the export within one batch.
+
+Datasette's `AsgiStream` does neither: it never reads `receive`, so it cannot see a
+disconnect, and it always ends the body cleanly, so a failed export would look complete.
+"""
+
+import asyncio
+import logging
+import sqlite3
+
+from datasette.database import QueryInterrupted
+from datasette.utils.asgi import Response
+
+log = logging.getLogger("datasette_seller_export")
+
+
+def database_error_response(error: Exception, sql_time_limit_ms: int) -> Response:
+    """The JSON error for a database failure met before the first byte (and its log line)."""
+    message = str(error)
+    log.warning("export failed before the first byte: %s: %s", type(error).__name__, message)
+    if isinstance(error, QueryInterrupted):
+        return Response.error(
+            [f"A batch query took longer than sql_time_limit_ms ({sql_time_limit_ms} ms); try again"],
+            503,
+        )
+    if isinstance(error, sqlite3.OperationalError) and (
+        "locked" in message or "busy" in message
+    ):
+        return Response.error(
+            ["The sellers database is locked by a writer; try again shortly"],
+            503,
+            headers={"Retry-After": "1"},
+        )
+    return Response.error([f"The sellers database could not be read: {message}"], 500)
+
+
+async def _wait_for_disconnect(receive, disconnected: asyncio.Event):
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            disconnected.set()
+            return
+
+
+async def send_stream(send, receive, first_chunk: str, chunks, headers: dict, description: str):
+    """Stream `first_chunk` then the rest of the async iterator `chunks` as a 200 response.
+
+    The caller has already produced `first_chunk`, so every error that can be reported
+    cleanly has been. An error after this point is logged and the response is left
+    unfinished: the server then closes the connection without the chunked body's final
+    empty chunk, and every HTTP client reports the download as incomplete.
+    """
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [[k.lower().encode("latin-1"), v.encode("latin-1")] for k, v in headers.items()],
+        }
+    )
+    disconnected = asyncio.Event()
+    watcher = asyncio.create_task(_wait_for_disconnect(receive, disconnected))
+    try:
+        chunk = first_chunk
+        while True:
+            await send({"type": "http.response.body", "body": chunk.encode("utf-8"), "more_body": True})
+            if disconnected.is_set():
+                log.info("%s: client disconnected, export stopped", description)
+                return
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                break
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except Exception:
+        log.exception("%s: failed after the first byte; aborting the connection", description)
+    finally:
+        watcher.cancel()
+        await chunks.aclose()

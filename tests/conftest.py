@@ -1,0 +1,169 @@
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import pytest_asyncio
+import sqlite_utils
+from datasette.app import Datasette
+
+from datasette_seller_export.schema import ensure_table
+
+HERE = os.path.dirname(__file__)
+REPO = os.path.dirname(HERE)
+SECRET = "test-secret-for-signed-cookies"
+
+# Seller names as strangers write them: every character CSV and JSON must take care of.
+TRICKY_TEXTS = [
+    "Plain Seller", "Commas, Inc.", 'The "Best" Deals', "Line one\nLine two", "cr\ronly",
+    "crlf\r\nboth", "=SUM(A1:A9)", "+44 Traders", "-minus", "@handle", "\ttab first",
+    "\rcr first", "Ünïcödé 東京 🛒", "O'Brien's", "", "   ", "<script>alert(1)</script>",
+    "\x01control\x1f", "back\\slash", "trailing space ", "emoji 👩‍👩‍👧 family", "\u2028sep",
+]
+# A handful of created_at values, so that many rows tie on them, and NULL.
+CREATED_AT_POOL = [
+    "2025-03-01T10:00:00Z", "2025-03-01T10:00:00Z", "2025-02-28T23:59:59Z",
+    "2025-01-15T08:30:00Z", "2024-12-31T00:00:00Z", None,
+]
+
+
+def seller(rng, org_id, number, deleted=False):
+    """One seller row. Internal columns hold values found nowhere else, so a leak is visible."""
+    nullable = lambda value: None if rng.random() < 0.15 else value  # noqa: E731
+    name = rng.choice(TRICKY_TEXTS)
+    return {
+        "id": f"sid-{org_id}-{number:05d}-{rng.getrandbits(32):08x}",
+        "org_id": org_id,
+        "display_name": ("DELETED " + name) if deleted else nullable(name),
+        "normalized_name": nullable(name.lower()),
+        "platform": nullable(rng.choice(["ebay", "etsy", "amazon", "=cmd|' /C calc'!A0"])),
+        "platform_id": nullable(rng.choice([str(rng.randrange(10**6)), "-42", "007"])),
+        "times_seen": rng.randrange(1, 1000),
+        "feedback_percent": nullable(rng.choice([99.5, 100.0, 0.0, 87.25, 0.1 + 0.2, -3.5, 1e-05])),
+        "feedback_count": nullable(rng.randrange(0, 10**6)),
+        "flagged": int(rng.random() < 0.3),
+        "first_seen_run_id": f"INTERNAL-first-run-{org_id}-{number}",
+        "last_seen_run_id": f"INTERNAL-last-run-{org_id}-{number}",
+        "created_at": rng.choice(CREATED_AT_POOL),
+        "updated_at": f"1999-01-01T00:00:{number % 60:02d}.{number:06d}Z",
+        "deleted_at": f"1998-06-06T06:06:{number % 60:02d}.{number:06d}Z" if deleted else None,
+    }
+
+
+def build_sellers_db(path, org_sizes, seed=0, deleted_per_org=3):
+    """A mirror at `path` with `org_sizes[org]` live sellers per org, plus soft-deleted ones."""
+    rng = random.Random(seed)
+    rows = []
+    for org_id, size in org_sizes.items():
+        rows += [seller(rng, org_id, number) for number in range(size)]
+        rows += [seller(rng, org_id, size + n, deleted=True) for n in range(deleted_per_org)]
+    rng.shuffle(rows)
+    db = sqlite_utils.Database(str(path))
+    ensure_table(db)
+    with db.atomic():
+        db["sellers"].insert_all(rows, batch_size=500)
+    db.close()
+    return str(path)
+
+
+@pytest.fixture
+def sellers_db(tmp_path):
+    return build_sellers_db(
+        tmp_path / "sellers.db",
+        {"org-a": 250, "org-b": 40, "org-one": 1, "org-empty": 0, "org/with \"odd\" id\r\n": 3},
+    )
+
+
+@pytest_asyncio.fixture
+async def make_datasette():
+    """Datasette instances on real files, started, and closed after the test."""
+    instances = []
+
+    async def make(*paths, plugin_config=None, config=None, metadata=None, root=False, settings=None):
+        config = dict(config or {})
+        if plugin_config is not None:
+            config.setdefault("plugins", {})["datasette-seller-export"] = plugin_config
+        ds = Datasette(
+            [str(p) for p in paths], config=config, metadata=metadata, settings=settings
+        )
+        ds.root_enabled = root
+        await ds.invoke_startup()
+        instances.append(ds)
+        return ds
+
+    yield make
+    for ds in instances:
+        ds.close()
+
+
+@pytest_asyncio.fixture
+async def ds(make_datasette, sellers_db):
+    return await make_datasette(sellers_db, root=True)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A real `datasette serve` process on 127.0.0.1."""
+
+    def __init__(self, args, env_extra=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, DATASETTE_SECRET=SECRET, **(env_extra or {}))
+        self.log_path = None
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "datasette", "serve", *args, "-p", str(self.port), "-h", "127.0.0.1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("datasette serve exited:\n" + self.process.stdout.read())
+            try:
+                httpx.get(self.url + "/-/versions.json", timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("datasette serve did not start within 30 s")
+
+    def cookies(self, actor):
+        signer = Datasette(secret=SECRET)
+        return {"ds_actor": signer.sign({"a": actor}, "actor")}
+
+    def stop(self):
+        """Stop the server and return everything it printed."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.stdout.read()
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(*args, env_extra=None):
+        server = Server(list(args), env_extra)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
