@@ -1,5 +1,7 @@
 """`datasette seller-export ...`: the command line for the SQLite mirror."""
 
+import sys
+
 import click
 import sqlite_utils
 
@@ -52,7 +54,7 @@ def demo(db_path, table, rows, orgs, seed):
     replaced, so running it again with the same seed changes nothing."""
     db = sqlite_utils.Database(db_path)
     ensure_table(db, table)
-    with click.progressbar(length=rows, label="Writing demo sellers", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=rows, label="Writing demo sellers", file=sys.stderr) as bar:
         def counted():
             for count, row in enumerate(demo_rows(rows, orgs, seed), start=1):
                 if count % INSERT_BATCH_SIZE == 0:

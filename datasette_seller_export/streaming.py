@@ -61,11 +61,12 @@ async def send_stream(send, receive, first_chunk: str, chunks, headers: dict, de
     disconnected = asyncio.Event()
     watcher = asyncio.create_task(_wait_for_disconnect(receive, disconnected))
     try:
-        chunk = first_chunk
+        chunk, sent = first_chunk, 0
         while True:
             await send({"type": "http.response.body", "body": chunk.encode("utf-8"), "more_body": True})
+            sent += 1
             if disconnected.is_set():
-                log.info("%s: client disconnected, export stopped", description)
+                log.warning("%s: client disconnected, export stopped after %d chunks", description, sent)
                 return
             try:
                 chunk = await chunks.__anext__()

@@ -1,0 +1,125 @@
+"""The SQL encoders write exactly what Python's csv and json modules write, value by value."""
+
+import csv
+import io
+import json
+import math
+import sqlite3
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from datasette_seller_export.encoders import (
+    FORMATS,
+    csv_cell_sql,
+    json_object_sql,
+    json_value_sql,
+    real_text,
+    register_functions,
+)
+from datasette_seller_export.schema import EXPORTED_COLUMNS
+
+# Text as SQLite can store it (no lone surrogates), every control character included.
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+values = st.one_of(
+    st.none(), texts, st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+
+
+@pytest.fixture(scope="module")
+def conn():
+    connection = sqlite3.connect(":memory:")
+    register_functions(connection)
+    yield connection
+    connection.close()
+
+
+def sql_of(conn, expression, value):
+    return conn.execute(f"SELECT {expression} FROM (SELECT ? AS v)", (value,)).fetchone()[0]
+
+
+def python_csv_field(value, escape_formulas=True):
+    if value is None:
+        value = ""
+    elif isinstance(value, str) and escape_formulas and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        value = "'" + value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([value, ""])  # two fields: no lone-"" quirk
+    return out.getvalue()[: -len(",\r\n")]
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=values, escape=st.booleans())
+def test_csv_cell_matches_python_csv(conn, value, escape):
+    assert sql_of(conn, csv_cell_sql("v", escape), value) == python_csv_field(value, escape)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=values)
+def test_json_value_matches_json_dumps(conn, value):
+    expected = json.dumps(value, ensure_ascii=False)
+    assert sql_of(conn, json_value_sql("v"), value) == expected
+
+
+@pytest.mark.parametrize("character", [chr(code) for code in range(0, 0x80)] + ["\u2028", "\x85", "é", "😀"])
+def test_every_ascii_character_in_json_and_csv(conn, character):
+    value = f"a{character}b"
+    assert sql_of(conn, json_value_sql("v"), value) == json.dumps(value, ensure_ascii=False)
+    assert sql_of(conn, csv_cell_sql("v"), value) == python_csv_field(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0.0, -0.0, 0.1 + 0.2, 1 / 3, 1e-05, 1e-4, 0.0001, 99.9, 100.0, 1e14, 1e15, 1e16, 1e300,
+     5e-324, 123456789012345.6, -87.25, 2.5e15],
+)
+def test_floats_are_written_with_their_shortest_round_trip_digits(conn, value):
+    assert sql_of(conn, json_value_sql("v"), value) == repr(value)
+    assert float(sql_of(conn, csv_cell_sql("v"), value)) == value
+
+
+def test_infinity_is_written_as_a_number_json_reads_back_as_infinity(conn):
+    assert real_text(math.inf) == "1e999" and real_text(-math.inf) == "-1e999"
+    assert json.loads(sql_of(conn, json_value_sql("v"), math.inf)) == math.inf
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_formula_prefix_is_guarded_in_text_but_never_in_numbers(conn, prefix):
+    guarded = sql_of(conn, csv_cell_sql("v"), prefix + "1+2")
+    assert guarded.lstrip('"').startswith("'" + prefix)
+    assert sql_of(conn, csv_cell_sql("v", escape_formulas=False), prefix + "x").lstrip('"')[0] == prefix
+    assert sql_of(conn, csv_cell_sql("v"), -5) == "-5"
+    assert sql_of(conn, csv_cell_sql("v"), -5.5) == "-5.5"
+
+
+@pytest.mark.parametrize("stored,csv_text,json_text", [(1, "true", "true"), (0, "false", "false"), (None, "", "null")])
+def test_flagged_is_a_boolean(conn, stored, csv_text, json_text):
+    row = conn.execute(
+        f"SELECT {csv_cell_sql('flagged')}, {json_value_sql('flagged')} FROM (SELECT ? AS flagged)",
+        (stored,),
+    ).fetchone()
+    assert row == (csv_text, json_text)
+
+
+def test_json_object_has_the_exported_keys_in_order(conn):
+    columns = ", ".join(f"? AS {c}" for c in EXPORTED_COLUMNS)
+    params = ["n", "nn", "ebay", "p1", 3, 98.5, 10, 1, "2025-01-01T00:00:00Z"]
+    text = conn.execute(f"SELECT {json_object_sql()} FROM (SELECT {columns})", params).fetchone()[0]
+    assert list(json.loads(text)) == list(EXPORTED_COLUMNS)
+    assert json.loads(text)["flagged"] is True
+
+
+@pytest.mark.parametrize(
+    "name,texts,first,expected",
+    [
+        ("json", ["{1}", "{2}"], True, "{1},\n{2}"),
+        ("json", ["{3}"], False, ",\n{3}"),
+        ("json", [], False, ""),
+        ("ndjson", ["{1}\n", "{2}\n"], False, "{1}\n{2}\n"),
+        ("csv", ["a\r\n", "b\r\n"], False, "a\r\nb\r\n"),
+    ],
+)
+def test_batches_join_into_one_document(name, texts, first, expected):
+    assert FORMATS[name].encode_batch(texts, first) == expected

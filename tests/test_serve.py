@@ -1,0 +1,113 @@
+"""Against a real `datasette serve` over HTTP: streaming, hang-ups and failures mid-stream."""
+
+import json
+import os
+import socket
+import time
+
+import httpx
+import pytest
+from conftest import HERE, build_sellers_db
+from oracle import expected_export, expected_rows
+
+BATCH_SIZE = 50
+BIG_ORG_ROWS = 20_000
+ADMIN = {"id": "admin"}
+
+
+@pytest.fixture(scope="module")
+def big_db(tmp_path_factory):
+    return build_sellers_db(
+        tmp_path_factory.mktemp("serve") / "sellers.db", {"big": BIG_ORG_ROWS, "small": 10}
+    )
+
+
+@pytest.fixture
+def server_args(tmp_path, big_db):
+    config = tmp_path / "datasette.json"
+    config.write_text(json.dumps({
+        "permissions": {"seller_collection.read_any_org": {"id": "admin"}},
+        "plugins": {"datasette-seller-export": {"batch_size": BATCH_SIZE}},
+    }))
+    return [big_db, "-c", str(config), "--plugins-dir", os.path.join(HERE, "plugins")]
+
+
+def raw_get(server, path, actor, read_chunks=None):
+    """GET over a raw socket, decoding the chunked body by hand: `(status, headers, chunks,
+    complete)`. With `read_chunks`, hang up after that many chunks."""
+    cookie = "ds_actor=" + server.cookies(actor)["ds_actor"]
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n".encode()
+    )
+    reader = sock.makefile("rb")
+    status = int(reader.readline().split()[1])
+    headers = {}
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        headers[name.lower()] = value.strip()
+    chunks, complete = [], False
+    try:
+        while read_chunks is None or len(chunks) < read_chunks:
+            size_line = reader.readline()
+            if not size_line:
+                break  # the server closed the connection mid-body
+            size = int(size_line.strip(), 16)
+            if size == 0:
+                complete = reader.readline() == b"\r\n"
+                break
+            chunks.append(reader.read(size))
+            reader.readline()
+    finally:
+        reader.close()
+        sock.close()
+    return status, headers, chunks, complete
+
+
+def test_the_body_streams_in_batches_and_equals_the_direct_query(serve, server_args, big_db):
+    server = serve(*server_args)
+    status, headers, chunks, complete = raw_get(server, "/export/sellers/csv?org_id=big", ADMIN)
+    assert status == 200 and complete
+    assert headers["transfer-encoding"] == "chunked"
+    assert len(chunks) >= BIG_ORG_ROWS // BATCH_SIZE == len(expected_rows(big_db, "big")) // BATCH_SIZE
+    assert b"".join(chunks).decode() == expected_export(big_db, "big", "csv")
+
+
+def test_a_client_that_hangs_up_stops_the_export(serve, server_args):
+    # Each batch takes 20 ms, so the whole export would need ~8 s and ~390 batches.
+    server = serve(*server_args, env_extra={"TEST_BATCH_DELAY": "0.02"})
+    status, _, chunks, complete = raw_get(server, "/export/sellers/json?org_id=big", ADMIN, read_chunks=2)
+    assert status == 200 and len(chunks) == 2 and not complete
+    time.sleep(1.0)
+    stopped_at = httpx.get(server.url + "/-/test/batches").json()["count"]
+    time.sleep(1.0)
+    assert httpx.get(server.url + "/-/test/batches").json()["count"] == stopped_at
+    assert stopped_at < 60  # far short of the ~390 the whole export needs
+    # And the server is healthy for the next client.
+    status, _, _, complete = raw_get(server, "/export/sellers/csv?org_id=small", ADMIN)
+    assert status == 200 and complete
+    assert "client disconnected, export stopped" in server.stop()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "ndjson"])
+def test_a_failure_after_the_first_byte_is_an_incomplete_transfer(serve, server_args, fmt):
+    server = serve(*server_args, env_extra={"TEST_FAIL_AT_BATCH": "3"})
+    status, _, chunks, complete = raw_get(server, f"/export/sellers/{fmt}?org_id=big", ADMIN)
+    assert status == 200 and chunks and not complete
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(
+            server.url + f"/export/sellers/{fmt}?org_id=big", cookies=server.cookies(ADMIN), timeout=20
+        )
+    log = server.stop()
+    assert "failed after the first byte; aborting the connection" in log
+    assert "injected fault in batch 3" in log
+
+
+def test_a_failure_before_the_first_byte_is_a_json_error(serve, server_args):
+    server = serve(*server_args, env_extra={"TEST_FAIL_AT_BATCH": "1"})
+    response = httpx.get(
+        server.url + "/export/sellers/csv?org_id=big", cookies=server.cookies(ADMIN), timeout=20
+    )
+    assert response.status_code == 500
+    assert response.json()["error"].startswith("The sellers database could not be read: injected fault")
+    assert "export failed before the first byte" in server.stop()
