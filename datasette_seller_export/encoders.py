@@ -1,8 +1,8 @@
 """The export formats, encoded by SQLite itself.
 
 Each format is one SQL expression that turns a row of the sellers table into its finished
-text (a CSV line, a JSON object), so a batch is encoded in C while SQLite walks the index and
-Python only joins the lines. That is what lets an export run at close to the speed of the
+bytes (a CSV line, a JSON object), so a batch is encoded in C while SQLite walks the index and
+Python only joins the rows. That is what lets an export run at close to the speed of the
 `sqlite3` shell, and it releases the GIL so concurrent exports use both cores.
 
 The bytes are exactly what Python's `csv` (RFC 4180, CRLF) and `json.dumps` (compact,
@@ -16,9 +16,12 @@ from .schema import BOOLEAN_COLUMNS, EXPORTED_COLUMNS
 
 REAL_TEXT_FUNCTION = "seller_export_real_text"
 
-# Text a spreadsheet would run as a formula starts with one of these (OWASP's list).
+# Text a spreadsheet would run as a formula starts with one of these (OWASP's list). The GLOB
+# below holds the same six; an anchored GLOB stops at the first character, several times
+# cheaper than substr() ... IN (...).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-UTF8_BOM = "\ufeff"
+_FORMULA_GLOB = "'[=+@' || char(9, 13) || '-]*'"
+UTF8_BOM = "\ufeff".encode("utf-8")
 
 
 def real_text(value):
@@ -40,15 +43,13 @@ def register_functions(conn):
     conn.create_function(REAL_TEXT_FUNCTION, 1, real_text, deterministic=True)
 
 
-def _sql_string(text):
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _real_sql(column):
     # Between 1e-4 and 1e15 Python writes a float in plain notation with its shortest
-    # round-trip digits; when 15 significant digits round-trip, `%!.15g` gives those same
-    # digits (and keeps the ".0"), so SQLite can do it. Anything else goes to Python.
-    fast = f"printf('%!.15g', {column})"
+    # round-trip digits. SQLite's CAST writes `%!.15g`: when that round-trips, it is those
+    # same digits (and keeps the ".0"). Anything else goes to Python. CAST rather than
+    # printf(): it writes into the register's own buffer, where printf() mallocs, and every
+    # SQLite malloc takes a process-wide lock that stops concurrent exports from scaling.
+    fast = f"CAST({column} AS TEXT)"
     return (
         f"CASE WHEN abs({column}) >= 1e-4 AND abs({column}) < 1e15"
         f" AND CAST({fast} AS REAL) = {column} THEN {fast}"
@@ -56,19 +57,27 @@ def _real_sql(column):
     )
 
 
-def _csv_text_sql(column, escape_formulas):
-    value = column
+def _csv_text_sql(value, escape_formulas):
+    guarded = value
     if escape_formulas:
-        prefixes = ", ".join(_sql_string(p) for p in FORMULA_PREFIXES)
-        value = f"CASE WHEN substr({column}, 1, 1) IN ({prefixes}) THEN '''' || {column} ELSE {column} END"
+        guarded = f"CASE WHEN {value} GLOB {_FORMULA_GLOB} THEN '''' || {value} ELSE {value} END"
     # RFC 4180 minimal quoting: only a field holding a quote, comma, CR or LF is quoted.
     needs_quotes = (
-        f"instr({column}, '\"') OR instr({column}, ',')"
-        f" OR instr({column}, char(10)) OR instr({column}, char(13))"
+        f"instr({value}, '\"') OR instr({value}, ',')"
+        f" OR instr({value}, char(10)) OR instr({value}, char(13))"
     )
     return (
-        f"CASE WHEN {needs_quotes} THEN '\"' || replace({value}, '\"', '\"\"') || '\"'"
-        f" ELSE {value} END"
+        f"CASE WHEN {needs_quotes} THEN '\"' || replace({guarded}, '\"', '\"\"') || '\"'"
+        f" ELSE {guarded} END"
+    )
+
+
+def _typed_sql(column, null, text):
+    """A CASE on the value's storage class, text first: the common case."""
+    return (
+        f"CASE typeof({column}) WHEN 'text' THEN {text(column)} WHEN 'null' THEN {null}"
+        f" WHEN 'integer' THEN CAST({column} AS TEXT) WHEN 'real' THEN {_real_sql(column)}"
+        f" ELSE {text(f'CAST({column} AS TEXT)')} END"
     )
 
 
@@ -76,79 +85,64 @@ def csv_cell_sql(column, escape_formulas=True):
     """One CSV field: NULL empty, booleans true/false, numbers as Python writes them."""
     if column in BOOLEAN_COLUMNS:
         return f"CASE WHEN {column} IS NULL THEN '' WHEN {column} THEN 'true' ELSE 'false' END"
-    return (
-        f"CASE typeof({column}) WHEN 'null' THEN '' WHEN 'integer' THEN CAST({column} AS TEXT)"
-        f" WHEN 'real' THEN {_real_sql(column)}"
-        f" ELSE ({_csv_text_sql(f'CAST({column} AS TEXT)', escape_formulas)}) END"
-    )
+    return _typed_sql(column, "''", lambda value: _csv_text_sql(value, escape_formulas))
 
 
 def json_value_sql(column):
     """One JSON value: NULL null, booleans true/false, text a JSON string."""
     if column in BOOLEAN_COLUMNS:
         return f"CASE WHEN {column} IS NULL THEN 'null' WHEN {column} THEN 'true' ELSE 'false' END"
-    return (
-        f"CASE typeof({column}) WHEN 'null' THEN 'null' WHEN 'integer' THEN CAST({column} AS TEXT)"
-        f" WHEN 'real' THEN {_real_sql(column)}"
-        f" ELSE json_quote(CAST({column} AS TEXT)) END"
-    )
+    return _typed_sql(column, "'null'", lambda value: f"json_quote({value})")
+
+
+def _printf_blob_sql(template, values):
+    # One printf builds the whole row in one allocation, where a chain of || copies the
+    # growing string once per piece. A BLOB, so that Python never decodes it: the bytes go
+    # from SQLite to the socket as they are.
+    literal = "'" + template.replace("'", "''").replace("\r\n", "' || char(13, 10) || '") + "'"
+    return f"CAST(printf({literal}, {', '.join(values)}) AS BLOB)"
 
 
 def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS):
     cells = [csv_cell_sql(column, escape_formulas) for column in columns]
-    return " || ',' || ".join(f"({cell})" for cell in cells) + " || char(13, 10)"
+    return _printf_blob_sql(",".join(["%s"] * len(columns)) + "\r\n", cells)
 
 
-def json_object_sql(columns=EXPORTED_COLUMNS):
-    parts = []
-    for position, column in enumerate(columns):
-        key = ("{" if position == 0 else ",") + _json_key(column) + ":"
-        parts.append(f"{_sql_string(key)} || ({json_value_sql(column)})")
-    return " || ".join(parts) + " || '}'"
-
-
-def _json_key(column):
-    return '"' + column + '"'
+def json_object_sql(columns=EXPORTED_COLUMNS, terminator=""):
+    template = "{" + ",".join(f'"{column}":%s' for column in columns) + "}" + terminator
+    return _printf_blob_sql(template, [json_value_sql(column) for column in columns])
 
 
 def csv_header(columns=EXPORTED_COLUMNS):
-    return ",".join(columns) + "\r\n"
+    return (",".join(columns) + "\r\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
 class Format:
     """How one export format frames the rows that SQLite encodes.
 
-    The body is `prefix`, then each row's text with `separator` between rows, then
+    The body is `prefix`, then each row's bytes with `separator` between rows, then
     `suffix`. Rows from SQL already carry any line terminator of their own.
     """
 
     name: str
     extension: str
     content_type: str
-    prefix: str = ""
-    separator: str = ""
-    suffix: str = ""
+    prefix: bytes = b""
+    separator: bytes = b""
+    suffix: bytes = b""
 
     def row_sql(self, escape_formulas=True):
         if self.name == "csv":
             return csv_line_sql(escape_formulas)
-        if self.name == "ndjson":
-            return json_object_sql() + " || char(10)"
-        return json_object_sql()
-
-    def encode_batch(self, row_texts, first):
-        """The text for one batch of encoded rows, `first` when nothing came before it."""
-        body = self.separator.join(row_texts)
-        if not first and row_texts and self.separator:
-            return self.separator + body
-        return body
+        return json_object_sql(terminator="\n" if self.name == "ndjson" else "")
 
 
 FORMATS = {
     "csv": Format("csv", "csv", "text/csv; charset=utf-8", prefix=csv_header()),
     "json": Format(
-        "json", "json", "application/json; charset=utf-8", prefix="[", separator=",\n", suffix="]"
+        "json", "json", "application/json; charset=utf-8",
+        prefix=b"[", separator=b",\n", suffix=b"]",
     ),
     "ndjson": Format("ndjson", "ndjson", "application/x-ndjson"),
 }

@@ -20,16 +20,16 @@ class ExportPlan:
     bom: bool = False
 
 
-async def export_chunks(execute: Execute, plan: ExportPlan) -> AsyncIterator[str]:
-    """The export as text chunks: the first holds the head and the first batch, then one
+async def export_chunks(execute: Execute, plan: ExportPlan) -> AsyncIterator[bytes]:
+    """The export as chunks of bytes: the first holds the head and the first batch, then one
     chunk per batch, and the last closes the document. Nothing is held beyond one batch."""
     fmt = plan.format
-    head = (UTF8_BOM if plan.bom else "") + fmt.prefix
+    head = (UTF8_BOM if plan.bom else b"") + fmt.prefix
     row_sql = fmt.row_sql(plan.escape_formulas)
     first = True
-    async for row_texts in iter_batches(execute, plan.selection, row_sql, plan.batch_size):
-        chunk = fmt.encode_batch(row_texts, first)
-        yield head + chunk if first else chunk
+    batches = iter_batches(execute, plan.selection, row_sql, plan.batch_size, fmt.separator)
+    async for batch in batches:
+        yield head + batch.encoded if first else fmt.separator + batch.encoded
         first = False
     yield head + fmt.suffix if first else fmt.suffix
 

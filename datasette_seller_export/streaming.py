@@ -43,7 +43,7 @@ async def _wait_for_disconnect(receive, disconnected: asyncio.Event):
             return
 
 
-async def send_stream(send, receive, first_chunk: str, chunks, headers: dict, description: str):
+async def send_stream(send, receive, first_chunk: bytes, chunks, headers: dict, description: str):
     """Stream `first_chunk` then the rest of the async iterator `chunks` as a 200 response.
 
     The caller has already produced `first_chunk`, so every error that can be reported
@@ -63,7 +63,7 @@ async def send_stream(send, receive, first_chunk: str, chunks, headers: dict, de
     try:
         chunk, sent = first_chunk, 0
         while True:
-            await send({"type": "http.response.body", "body": chunk.encode("utf-8"), "more_body": True})
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
             sent += 1
             if disconnected.is_set():
                 log.warning("%s: client disconnected, export stopped after %d chunks", description, sent)

@@ -6,6 +6,7 @@ from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
 from .config import get_config
+from .database import datasette_execute
 from .encoders import FORMATS
 from .export import ExportPlan, content_disposition, export_chunks
 from .keyset import Selection
@@ -15,16 +16,6 @@ from .streaming import database_error_response, send_stream
 
 EXPORT_ROUTE = r"^/export/sellers/(?P<format>csv|json|ndjson)$"
 DATABASE_ERRORS = (sqlite3.Error, QueryInterrupted)
-
-
-def datasette_execute(db):
-    """The keyset engine's `execute`, through Datasette's database layer (its thread pool and
-    `sql_time_limit_ms` apply to every batch)."""
-
-    async def execute(sql, params):
-        return (await db.execute(sql, params)).rows
-
-    return execute
 
 
 class RequestError(Exception):
@@ -79,7 +70,8 @@ async def export_view(datasette, request, send, receive):
         escape_formulas=config.csv_escape_formulas,
         bom=bom,
     )
-    chunks = export_chunks(datasette_execute(datasette.get_database(config.database)), plan)
+    execute = datasette_execute(datasette, datasette.get_database(config.database))
+    chunks = export_chunks(execute, plan)
     try:
         first_chunk = await chunks.__anext__()
     except DATABASE_ERRORS as error:

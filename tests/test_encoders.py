@@ -109,17 +109,3 @@ def test_json_object_has_the_exported_keys_in_order(conn):
     text = conn.execute(f"SELECT {json_object_sql()} FROM (SELECT {columns})", params).fetchone()[0]
     assert list(json.loads(text)) == list(EXPORTED_COLUMNS)
     assert json.loads(text)["flagged"] is True
-
-
-@pytest.mark.parametrize(
-    "name,texts,first,expected",
-    [
-        ("json", ["{1}", "{2}"], True, "{1},\n{2}"),
-        ("json", ["{3}"], False, ",\n{3}"),
-        ("json", [], False, ""),
-        ("ndjson", ["{1}\n", "{2}\n"], False, "{1}\n{2}\n"),
-        ("csv", ["a\r\n", "b\r\n"], False, "a\r\nb\r\n"),
-    ],
-)
-def test_batches_join_into_one_document(name, texts, first, expected):
-    assert FORMATS[name].encode_batch(texts, first) == expected

@@ -8,7 +8,7 @@ from conftest import build_sellers_db
 
 from datasette_seller_export.keyset import Position, Selection, batch_query, iter_batches
 
-ROW_SQL = "id"  # the engine does not care what a row encodes to; ids make checking easy
+ROW_SQL = "CAST(id AS BLOB)"  # the engine does not care how a row is encoded; ids are easy to check
 
 
 def sync_execute(conn):
@@ -44,9 +44,12 @@ def expected_ids(conn, org_id, flagged=None):
 @pytest.mark.parametrize("flagged", [None, True, False])
 async def test_batches_add_up_to_the_ordered_rows(conn, batch_size, org_id, flagged):
     selection = Selection("sellers", org_id, flagged)
-    batches = [b async for b in iter_batches(sync_execute(conn), selection, ROW_SQL, batch_size)]
-    assert all(len(batch) == batch_size for batch in batches[:-1])
-    assert [i for batch in batches for i in batch] == expected_ids(conn, org_id, flagged)
+    execute = sync_execute(conn)
+    batches = [b async for b in iter_batches(execute, selection, ROW_SQL, batch_size, b"\n")]
+    assert all(batch.count == batch_size for batch in batches[:-1])
+    ids = [i for batch in batches for i in batch.encoded.decode().split("\n")]
+    assert ids == expected_ids(conn, org_id, flagged)
+    assert all(batch.count == len(batch.encoded.split(b"\n")) for batch in batches)
 
 
 def test_the_data_has_the_hard_cases(conn):
@@ -77,3 +80,26 @@ def test_every_batch_is_an_index_range_scan_with_no_sort(conn, after, flagged):
 def test_a_table_name_is_quoted():
     sql, _ = batch_query(Selection('odd "name"', "o"), ROW_SQL, 10)
     assert 'FROM "odd ""name"""' in sql
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 4, 5, 100])
+async def test_last_key_is_exact_for_prefixes_and_unicode(tmp_path, batch_size):
+    """created_at values that are prefixes of one another, and ids beyond ASCII."""
+    import sqlite_utils
+
+    from datasette_seller_export.schema import ensure_table
+
+    db = sqlite_utils.Database(str(tmp_path / "prefix.db"))
+    ensure_table(db)
+    created = ["2025", "2025-01", "2025-01", "2025-01-01", "2025 ", "2025\x01", None, None, "é", "e"]
+    ids = ["a", "b", "ä", "aa", "z", "😀", "n1", "n2", "x", "y"]
+    db["sellers"].insert_all(
+        {"id": i, "org_id": "o", "created_at": c} for i, c in zip(ids, created)
+    )
+    conn = sqlite3.connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
+    batches = [
+        b async for b in iter_batches(sync_execute(conn), Selection("sellers", "o"), ROW_SQL, batch_size, b"\n")
+    ]
+    assert [i for b in batches for i in b.encoded.decode().split("\n")] == expected_ids(conn, "o")
+    conn.close()

@@ -31,7 +31,7 @@ def numbered_chunks(pulled):
         for number in range(1, 1000):
             pulled.append(number)
             await asyncio.sleep(0)  # a batch query
-            yield f"chunk {number}"
+            yield f"chunk {number}".encode()
 
     return chunks()
 
@@ -40,7 +40,7 @@ def numbered_chunks(pulled):
 @pytest.mark.parametrize("hang_up_after", [1, 2, 5])
 async def test_a_hang_up_stops_the_export_within_one_batch(hang_up_after):
     peer, pulled = Peer(hang_up_after), []
-    await send_stream(peer.send, peer.receive, "first", numbered_chunks(pulled), {}, "test")
+    await send_stream(peer.send, peer.receive, b"first", numbered_chunks(pulled), {}, "test")
     assert len(pulled) <= hang_up_after  # the first chunk plus at most one batch after hang-up
     assert all(m.get("more_body") for m in peer.messages[1:])  # never a clean end
 
@@ -50,10 +50,10 @@ async def test_a_complete_stream_ends_cleanly():
     peer = Peer(hang_up_after=10**6)
 
     async def chunks():
-        yield "b"
-        yield "c"
+        yield b"b"
+        yield b"c"
 
-    await send_stream(peer.send, peer.receive, "a", chunks(), {"content-type": "text/csv"}, "test")
+    await send_stream(peer.send, peer.receive, b"a", chunks(), {"content-type": "text/csv"}, "test")
     assert peer.messages[0]["headers"] == [[b"content-type", b"text/csv"]]
     assert [m["body"] for m in peer.messages[1:]] == [b"a", b"b", b"c", b""]
     assert peer.messages[-1]["more_body"] is False
@@ -64,9 +64,9 @@ async def test_an_error_mid_stream_leaves_the_body_unfinished(caplog):
     peer = Peer(hang_up_after=10**6)
 
     async def chunks():
-        yield "b"
+        yield b"b"
         raise RuntimeError("disk on fire")
 
-    await send_stream(peer.send, peer.receive, "a", chunks(), {}, "test export")
+    await send_stream(peer.send, peer.receive, b"a", chunks(), {}, "test export")
     assert all(m.get("more_body") for m in peer.messages[1:])
     assert "test export: failed after the first byte" in caplog.text

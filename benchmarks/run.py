@@ -1,0 +1,299 @@
+"""Benchmark the seller export against Datasette's own CSV stream and the sqlite3 shell.
+
+    python benchmarks/run.py                     # 1,000,000 sellers in 20 orgs, 3 runs
+    python benchmarks/run.py --rows 200000 --runs 2 --skip-datasette   # a quick look
+
+It builds the data with `datasette seller-export demo` (kept in benchmarks/results/ for the
+next run), starts `datasette serve` on 127.0.0.1, and measures, in one run and interleaved:
+the plugin's CSV, JSON and NDJSON exports, Datasette's `.csv?_stream=on&_size=max`, and the
+`sqlite3` shell writing CSV, for three organisation sizes. Then four exports at once with a
+small request polled meanwhile, and, with --batch-sizes, the plugin at several batch sizes.
+Clients are curl and the sqlite3 shell (C programs, so the client costs little of the two
+cores). Figures are medians of --runs runs with their spread (min-max).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+SECRET = "benchmark-secret"
+COLUMNS = (
+    "display_name, normalized_name, platform, platform_id, times_seen, feedback_percent, "
+    "feedback_count, flagged, created_at"
+)
+
+
+def ensure_tool(command, package):
+    if shutil.which(command) is None:
+        print(f"installing {package} from Debian's packages", file=sys.stderr)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True)
+
+
+def build_database(rows, orgs, seed):
+    os.makedirs(RESULTS, exist_ok=True)
+    path = os.path.join(RESULTS, f"sellers-{rows}-{orgs}-{seed}.db")
+    if not os.path.exists(path):
+        print(f"building {path}", file=sys.stderr)
+        subprocess.run(
+            [sys.executable, "-m", "datasette", "seller-export", "demo", path + ".tmp",
+             "--rows", str(rows), "--orgs", str(orgs), "--seed", str(seed)],
+            check=True,
+        )
+        os.rename(path + ".tmp", path)
+    return path
+
+
+def live_counts(db_path):
+    out = subprocess.run(
+        ["sqlite3", db_path, "SELECT org_id, count(*) FROM sellers WHERE deleted_at IS NULL "
+         "GROUP BY org_id ORDER BY 2 DESC"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return {org: int(n) for org, n in (line.split("|") for line in out.split())}
+
+
+def pick_sizes(counts):
+    """The organisations nearest 10k and 100k live rows, and the biggest."""
+    orgs = sorted(counts, key=counts.get)
+    picks = []
+    for target in (10_000, 100_000):
+        org = min(orgs, key=lambda o: abs(counts[o] - target))
+        if org not in picks:
+            picks.append(org)
+    if orgs[-1] not in picks:
+        picks.append(orgs[-1])
+    return picks
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as fp:
+        for line in fp:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Server:
+    def __init__(self, db_path, batch_size=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [sys.executable, "-m", "datasette", "serve", db_path, "--root", "-p", str(self.port),
+                "-h", "127.0.0.1", "--setting", "sql_time_limit_ms", "5000"]
+        if batch_size:
+            args += ["-s", "plugins", json.dumps({"datasette-seller-export": {"batch_size": batch_size}})]
+        self.process = subprocess.Popen(
+            args, env=dict(os.environ, DATASETTE_SECRET=SECRET),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(self.url + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("datasette serve did not start")
+        from datasette.app import Datasette
+
+        self.cookie = "ds_actor=" + Datasette(secret=SECRET).sign({"a": {"id": "root"}}, "actor")
+        self.peak_kb = 0
+        self._sampling = False
+
+    def sample_rss(self):
+        """Track the server's peak RSS until stop_sampling(); returns the baseline."""
+        baseline = rss_kb(self.process.pid)
+        self.peak_kb = baseline
+        self._sampling = True
+
+        def loop():
+            while self._sampling:
+                self.peak_kb = max(self.peak_kb, rss_kb(self.process.pid))
+                time.sleep(0.005)
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+        return baseline
+
+    def stop_sampling(self):
+        self._sampling = False
+        self._thread.join()
+        return self.peak_kb
+
+    def stop(self):
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def curl(server, path):
+    """(seconds, seconds to first byte, bytes) for one GET, body thrown away."""
+    out = subprocess.run(
+        ["curl", "-s", "-f", "-o", "/dev/null", "-b", server.cookie,
+         "-w", "%{time_total} %{time_starttransfer} %{size_download}", server.url + path],
+        check=True, capture_output=True, text=True,
+    ).stdout.split()
+    return float(out[0]), float(out[1]), int(out[2])
+
+
+def shell(db_path, org):
+    sql = (f"SELECT {COLUMNS} FROM sellers WHERE org_id = '{org}' AND deleted_at IS NULL "
+           "ORDER BY created_at DESC, id DESC")
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as devnull:
+        subprocess.run(["sqlite3", "-csv", db_path, sql], check=True, stdout=devnull)
+    return time.perf_counter() - start, None, None
+
+
+METHODS = {
+    "plugin csv": lambda s, db, org: curl(s, f"/export/sellers/csv?org_id={org}"),
+    "plugin json": lambda s, db, org: curl(s, f"/export/sellers/json?org_id={org}"),
+    "plugin ndjson": lambda s, db, org: curl(s, f"/export/sellers/ndjson?org_id={org}"),
+    "datasette .csv?_stream=on&_size=max": lambda s, db, org: curl(
+        s, f"/{os.path.basename(db)[:-3]}/sellers.csv?_stream=on&_size=max&org_id={org}"
+        "&deleted_at__isnull=1&_sort_desc=created_at",
+    ),
+    "sqlite3 -csv shell": lambda s, db, org: shell(db, org),
+}
+
+
+def spread(values, fmt="{:,.0f}"):
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+
+
+def measure_exports(server, db_path, orgs, counts, runs, methods):
+    results = {}
+    for run in range(runs):
+        for org in orgs:
+            for name in methods:  # interleaved: every method once per run and size
+                baseline = server.sample_rss()
+                seconds, ttfb, size = METHODS[name](server, db_path, org)
+                peak = server.stop_sampling()
+                entry = results.setdefault((name, org), {"rows_per_s": [], "ttfb_ms": [], "rss_mb": []})
+                entry["rows_per_s"].append(counts[org] / seconds)
+                if ttfb is not None:
+                    entry["ttfb_ms"].append(ttfb * 1000)
+                if not name.startswith("sqlite3"):
+                    entry["rss_mb"].append((peak - baseline) / 1024)
+        print(f"run {run + 1}/{runs} done", file=sys.stderr)
+    return results
+
+
+def print_export_table(results, orgs, counts, methods):
+    print("| organisation (live rows) | method | rows/s, median (min-max) | vs shell | time to first byte, ms | server RSS growth, MB |")
+    print("|---|---|---|---|---|---|")
+    for org in orgs:
+        shell_rate = statistics.median(results[("sqlite3 -csv shell", org)]["rows_per_s"])
+        for name in methods:
+            entry = results[(name, org)]
+            rate = statistics.median(entry["rows_per_s"])
+            ttfb = spread(entry["ttfb_ms"], "{:.1f}") if entry["ttfb_ms"] else "-"
+            rss = spread(entry["rss_mb"], "{:.1f}") if entry["rss_mb"] else "-"
+            print(f"| {org} ({counts[org]:,}) | {name} | {spread(entry['rows_per_s'])} | "
+                  f"{rate / shell_rate:.2f} | {ttfb} | {rss} |")
+
+
+def measure_concurrency(server, org, count, runs, exports=4):
+    """`exports` CSV exports at once, and /-/versions.json polled meanwhile."""
+    singles, together, latencies = [], [], []
+    for _ in range(runs):
+        singles.append(count / curl(server, f"/export/sellers/csv?org_id={org}")[0])
+        stop = threading.Event()
+
+        def poll():
+            while not stop.is_set():
+                start = time.perf_counter()
+                urllib.request.urlopen(server.url + "/-/versions.json", timeout=10).read()
+                latencies.append((time.perf_counter() - start) * 1000)
+                time.sleep(0.02)
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        start = time.perf_counter()
+        threads = [threading.Thread(target=curl, args=(server, f"/export/sellers/csv?org_id={org}"))
+                   for _ in range(exports)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        together.append(exports * count / (time.perf_counter() - start))
+        stop.set()
+        poller.join()
+    latencies.sort()
+    p95 = latencies[int(len(latencies) * 0.95)]
+    print(f"\n| {exports} CSV exports of {org} ({count:,} rows) at once | figure |")
+    print("|---|---|")
+    print(f"| one export alone, rows/s | {spread(singles)} |")
+    print(f"| {exports} at once, rows/s in all | {spread(together)} |")
+    print(f"| speed-up over one alone | {statistics.median(together) / statistics.median(singles):.2f}x |")
+    print(f"| /-/versions.json meanwhile, p95 / max ms ({len(latencies)} requests) | "
+          f"{p95:.1f} / {latencies[-1]:.1f} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--orgs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-datasette", action="store_true",
+                        help="leave out Datasette's own stream (minutes at the biggest size)")
+    parser.add_argument("--batch-sizes", default="",
+                        help="comma-separated batch sizes to compare on the biggest org, e.g. 100,1000,5000")
+    args = parser.parse_args()
+
+    ensure_tool("sqlite3", "sqlite3")
+    ensure_tool("curl", "curl")
+    db_path = build_database(args.rows, args.orgs, args.seed)
+    counts = live_counts(db_path)
+    orgs = pick_sizes(counts)
+    methods = [m for m in METHODS if not (args.skip_datasette and m.startswith("datasette"))]
+    with open("/proc/cpuinfo") as fp:
+        cpu = next((l.split(":", 1)[1].strip() for l in fp if l.startswith("model name")), "?")
+    print(f"{args.rows:,} sellers in {args.orgs} organisations; {os.cpu_count()} cores, {cpu}; "
+          f"SQLite {subprocess.run(['sqlite3', '--version'], capture_output=True, text=True).stdout.split()[0]}; "
+          f"{args.runs} runs\n")
+
+    server = Server(db_path)
+    try:
+        results = measure_exports(server, db_path, orgs, counts, args.runs, methods)
+        print_export_table(results, orgs, counts, methods)
+        measure_concurrency(server, orgs[-1], counts[orgs[-1]], args.runs)
+    finally:
+        server.stop()
+
+    if args.batch_sizes:
+        print("\n| batch_size | plugin csv rows/s, biggest org | time to first byte, ms | server RSS growth, MB |")
+        print("|---|---|---|---|")
+        for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
+            server = Server(db_path, batch_size)
+            try:
+                entry = measure_exports(server, db_path, orgs[-1:], counts, args.runs, ["plugin csv"])
+            finally:
+                server.stop()
+            entry = entry[("plugin csv", orgs[-1])]
+            print(f"| {batch_size:,} | {spread(entry['rows_per_s'])} | "
+                  f"{spread(entry['ttfb_ms'], '{:.1f}')} | {spread(entry['rss_mb'], '{:.1f}')} |")
+
+
+if __name__ == "__main__":
+    main()
