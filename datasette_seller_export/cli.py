@@ -1,12 +1,22 @@
 """`datasette seller-export ...`: the command line for the SQLite mirror."""
 
+import io
+import os
+import sqlite3
 import sys
 
 import click
 import sqlite_utils
 
+from .config import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
+from .encoders import FORMATS, register_functions
+from .export import ExportPlan, atomic_file, write_export
+from .importer import FORMATS as IMPORT_FORMATS
+from .importer import CountingReader, DumpError, format_for, import_records, read_records
+from .keyset import Selection, count_query
 from .mirror import demo_rows
-from .schema import ensure_table
+from .params import ParameterError, parse_flagged
+from .schema import ensure_table, table_problem
 
 INSERT_BATCH_SIZE = 5_000
 
@@ -66,3 +76,65 @@ def demo(db_path, table, rows, orgs, seed):
         with db.atomic():
             db[table].insert_all(counted(), batch_size=INSERT_BATCH_SIZE, replace=True)
     click.echo(f"{db_path}: {rows:,} demo sellers in {orgs} organisations (seed {seed})")
+
+
+@seller_export.command(name="export")
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
+@click.option("--org", "org_id", required=True, help="The organisation whose sellers to export")
+@click.option("--format", "format_name", type=click.Choice(list(FORMATS)), default="csv", show_default=True)
+@click.option("--flagged", help="true or false (also 1 or 0): only flagged or unflagged sellers")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: standard output)")
+@click.option("--bom", is_flag=True, help="CSV only: start with a UTF-8 byte-order mark, for Excel")
+@click.option("--escape-formulas/--no-escape-formulas", default=True, show_default=True,
+              help="CSV only: prefix formula-like text with '")
+@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH_SIZE), default=DEFAULT_BATCH_SIZE, show_default=True)
+@_table_option
+def export_command(db_path, org_id, format_name, flagged, output, bom, escape_formulas, batch_size, table):
+    """Export one organisation's sellers from DB: the same bytes as the HTTP endpoint."""
+    try:
+        flagged = parse_flagged(flagged)
+    except ParameterError as error:
+        raise click.BadParameter(str(error), param_hint="--flagged")
+    if bom and format_name != "csv":
+        raise click.BadParameter("--bom is for CSV only", param_hint="--bom")
+    conn = sqlite3.connect(db_path)
+    register_functions(conn)
+    problem = table_problem(sqlite_utils.Database(conn), table)
+    if problem:
+        raise click.ClickException(f"{db_path}: {problem}")
+    selection = Selection(table=table, org_id=org_id, flagged=flagged)
+    plan = ExportPlan(selection, FORMATS[format_name], batch_size, escape_formulas, bom)
+    if output is None:
+        write_export(conn, plan, sys.stdout.buffer)
+        return
+    total = conn.execute(*count_query(selection)).fetchone()[0]
+    with click.progressbar(length=total, label=f"Exporting {org_id}", file=sys.stderr) as bar:
+        with atomic_file(output) as out:
+            write_export(conn, plan, out, on_batch=bar.update)
+    click.echo(f"{output}: {total:,} sellers of {org_id}", err=True)
+
+
+@seller_export.command(name="import")
+@_db_argument
+@click.argument("dump_path", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
+@click.option("--format", "format_name", type=click.Choice(IMPORT_FORMATS),
+              help="csv, json or ndjson (default: told by FILE's extension)")
+@_table_option
+def import_command(db_path, dump_path, format_name, table):
+    """Mirror FILE, a dump of the production sellers table with every column, into DB:
+    upsert by id, in one transaction. A bad record stops the import and nothing is written.
+    In CSV an unquoted empty field is NULL and "" is the empty string, as PostgreSQL's
+    COPY ... CSV writes them; booleans may be t/f, true/false or 1/0."""
+    db = sqlite_utils.Database(db_path)
+    try:
+        fmt = format_for(dump_path, format_name)
+        with open(dump_path, "rb") as raw, click.progressbar(
+            length=os.path.getsize(dump_path), label="Importing", file=sys.stderr
+        ) as bar:
+            text = io.TextIOWrapper(CountingReader(raw, bar.update), encoding="utf-8-sig", newline="")
+            summary = import_records(db, table, read_records(text, fmt))
+    except DumpError as error:
+        raise click.ClickException(f"{dump_path}: {error}; nothing was imported")
+    except UnicodeDecodeError as error:
+        raise click.ClickException(f"{dump_path}: not UTF-8 text ({error}); nothing was imported")
+    click.echo(f"{db_path}: {summary}")

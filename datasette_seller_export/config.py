@@ -11,7 +11,7 @@ from typing import Optional
 import sqlite_utils
 from datasette.utils import StartupError
 
-from .schema import missing_columns
+from .schema import table_problem
 
 PLUGIN_NAME = "datasette-seller-export"
 MAX_BATCH_SIZE = 10_000
@@ -90,20 +90,11 @@ async def load_config(datasette) -> Config:
             + ", ".join(n for n in datasette.databases if n != "_internal")
         )
     if database is not None:
-        db = datasette.get_database(database)
-        if not await db.table_exists(table):
-            _fail(
-                f"database {database!r} has no table {table!r}; create it with "
-                f"`datasette seller-export init` or fix the setting 'table'"
-            )
-        missing = await db.execute_fn(
-            lambda conn: missing_columns(sqlite_utils.Database(conn), table)
+        problem = await datasette.get_database(database).execute_fn(
+            lambda conn: table_problem(sqlite_utils.Database(conn), table)
         )
-        if missing:
-            _fail(
-                f"table {table!r} in {database!r} lacks the columns {', '.join(missing)}; "
-                f"add them with `datasette seller-export init`"
-            )
+        if problem:
+            _fail(f"database {database!r}: {problem}")
     return Config(
         database=database,
         table=table,

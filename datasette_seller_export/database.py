@@ -53,3 +53,12 @@ def datasette_execute(datasette, db):
         return await db.execute_fn(lambda conn: run(sql, params, conn))
 
     return execute
+
+
+def connection_execute(conn):
+    """The keyset engine's `execute` for a plain sqlite3 connection (the command line)."""
+
+    async def execute(sql, params):
+        return conn.execute(sql, params).fetchall()
+
+    return execute

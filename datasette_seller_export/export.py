@@ -1,13 +1,18 @@
 """One export, from the first byte to the last: what every surface that writes a whole export
 (the HTTP streams and the `export` command) runs, so they write the same bytes."""
 
+import asyncio
+import contextlib
+import os
 import re
+import tempfile
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import AsyncIterator
 
 from .encoders import UTF8_BOM, Format
+from .database import connection_execute
 from .keyset import Execute, Selection, iter_batches
 
 
@@ -20,18 +25,47 @@ class ExportPlan:
     bom: bool = False
 
 
-async def export_chunks(execute: Execute, plan: ExportPlan) -> AsyncIterator[bytes]:
+async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> AsyncIterator[bytes]:
     """The export as chunks of bytes: the first holds the head and the first batch, then one
-    chunk per batch, and the last closes the document. Nothing is held beyond one batch."""
+    chunk per batch, and the last closes the document. Nothing is held beyond one batch.
+    `on_batch(row_count)` is called for each batch, for progress bars."""
     fmt = plan.format
     head = (UTF8_BOM if plan.bom else b"") + fmt.prefix
     row_sql = fmt.row_sql(plan.escape_formulas)
     first = True
     batches = iter_batches(execute, plan.selection, row_sql, plan.batch_size, fmt.separator)
     async for batch in batches:
+        if on_batch is not None:
+            on_batch(batch.count)
         yield head + batch.encoded if first else fmt.separator + batch.encoded
         first = False
     yield head + fmt.suffix if first else fmt.suffix
+
+
+def write_export(conn, plan: ExportPlan, out, on_batch=None):
+    """The whole export from a plain sqlite3 connection into the binary file `out`: the same
+    chunks, from the same code, as the HTTP endpoint sends."""
+
+    async def run():
+        async for chunk in export_chunks(connection_execute(conn), plan, on_batch):
+            out.write(chunk)
+
+    asyncio.run(run())
+
+
+@contextlib.contextmanager
+def atomic_file(path):
+    """A binary file that appears at `path` only once it is complete: a failed export leaves
+    no partial file behind (nor harms one already there)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".sellers-export-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            yield out
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 _UNSAFE_FILENAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")

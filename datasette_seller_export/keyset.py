@@ -36,6 +36,23 @@ def _quote_identifier(name):
     return '"' + name.replace('"', '""') + '"'
 
 
+def _conditions(selection: Selection):
+    """The WHERE of every query: one organisation, live rows, the flagged filter."""
+    where = ["org_id = :org_id", "deleted_at IS NULL"]
+    params = {"org_id": selection.org_id}
+    if selection.flagged is not None:
+        where.append("flagged = :flagged")
+        params["flagged"] = int(selection.flagged)
+    return where, params
+
+
+def count_query(selection: Selection):
+    """How many rows the selection holds (an index range scan, like the batches)."""
+    where, params = _conditions(selection)
+    table = _quote_identifier(selection.table)
+    return f"SELECT count(*) FROM {table} WHERE {' AND '.join(where)}", params
+
+
 def batch_query(
     selection: Selection, row_sql: str, limit: int, after: Optional[Position] = None, separator=b""
 ):
@@ -52,11 +69,8 @@ def batch_query(
     once undated rows have begun, it is the least id among them.
     """
     table = _quote_identifier(selection.table)
-    where = ["org_id = :org_id", "deleted_at IS NULL"]
-    params = {"org_id": selection.org_id, "limit": limit, "separator": separator}
-    if selection.flagged is not None:
-        where.append("flagged = :flagged")
-        params["flagged"] = int(selection.flagged)
+    where, params = _conditions(selection)
+    params.update(limit=limit, separator=separator)
 
     def arm(extra, order):
         conditions = " AND ".join(where + extra)

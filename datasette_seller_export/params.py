@@ -64,3 +64,14 @@ def parse_bom(value: Optional[str]) -> bool:
     if value == "1":
         return True
     raise ParameterError(f"_bom={value!r} is not understood: use _bom=1 for a byte-order mark")
+
+
+def parse_size(value: Optional[str], default: int, maximum: int) -> int:
+    """`_size`: a page size, `max`, or nothing for the default; capped at `maximum`."""
+    if value is None or value == "":
+        return min(default, maximum)
+    if value == "max":
+        return maximum
+    if value.isascii() and value.isdigit() and int(value) > 0:
+        return min(int(value), maximum)
+    raise ParameterError(f"_size={value!r} is not understood: use a whole number from 1 to {maximum}, or max")

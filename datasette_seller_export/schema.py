@@ -46,11 +46,19 @@ def keyset_index_name(table):
     return f"idx_{table}_org_id_created_at_id"
 
 
-def missing_columns(db, table):
-    """Columns the export and the keyset need that `table` lacks (empty when it is usable)."""
+def table_problem(db, table):
+    """What stops `table` from being exported, as a message that says the fix; None if usable."""
+    if not db[table].exists():
+        return f"no table {table!r}; create it with `datasette seller-export init`"
     present = {column.name for column in db[table].columns}
     needed = EXPORTED_COLUMNS + ("id", "org_id", "deleted_at")
-    return [column for column in needed if column not in present]
+    missing = [column for column in needed if column not in present]
+    if missing:
+        return (
+            f"table {table!r} lacks the columns {', '.join(missing)}; "
+            f"add them with `datasette seller-export init`"
+        )
+    return None
 
 
 def ensure_table(db: sqlite_utils.Database, table: str = "sellers"):

@@ -1,6 +1,8 @@
 """HTTP views. Thin: parse, check, then hand over to the export engine."""
 
+import json
 import sqlite3
+import urllib.parse
 
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
@@ -10,11 +12,21 @@ from .database import datasette_execute
 from .encoders import FORMATS
 from .export import ExportPlan, content_disposition, export_chunks
 from .keyset import Selection
-from .params import FILTER_PARAMETERS, ParameterError, parse_bom, parse_filters, parse_query_string
+from .paging import fetch_page
+from .params import (
+    FILTER_PARAMETERS,
+    ParameterError,
+    parse_bom,
+    parse_filters,
+    parse_query_string,
+    parse_size,
+)
 from .permissions import READ, ScopeError, access_for, resolve_org
 from .streaming import database_error_response, send_stream
+from .tokens import TokenError, decode_token, encode_token, token_key
 
 EXPORT_ROUTE = r"^/export/sellers/(?P<format>csv|json|ndjson)$"
+API_ROUTE = r"^/-/sellers\.json$"
 DATABASE_ERRORS = (sqlite3.Error, QueryInterrupted)
 
 
@@ -51,6 +63,13 @@ async def resolve_request(datasette, request, extra_parameters=()):
     return config, filters, values, selection
 
 
+def error_response(error):
+    if isinstance(error, RequestError):
+        headers = {"Allow": "GET"} if error.status == 405 else None
+        return Response.error([str(error)], error.status, headers=headers)
+    return Response.error([str(error)], 400)
+
+
 async def export_view(datasette, request, send, receive):
     fmt = FORMATS[request.url_vars["format"]]
     try:
@@ -58,11 +77,8 @@ async def export_view(datasette, request, send, receive):
             datasette, request, ("_bom",) if fmt.name == "csv" else ()
         )
         bom = parse_bom(values.get("_bom"))
-    except RequestError as error:
-        headers = {"Allow": "GET"} if error.status == 405 else None
-        return Response.error([str(error)], error.status, headers=headers)
-    except ParameterError as error:
-        return Response.error([str(error)], 400)
+    except (RequestError, ParameterError) as error:
+        return error_response(error)
     plan = ExportPlan(
         selection=selection,
         format=fmt,
@@ -86,5 +102,42 @@ async def export_view(datasette, request, send, receive):
     await send_stream(send, receive, first_chunk, chunks, headers, description)
 
 
+async def api_view(datasette, request):
+    """`/-/sellers.json`: one page of sellers, Datasette-style, with an opaque `next` token."""
+    try:
+        config, filters, values, selection = await resolve_request(
+            datasette, request, ("_size", "_next")
+        )
+        size = parse_size(
+            values.get("_size"),
+            datasette.setting("default_page_size"),
+            datasette.setting("max_returned_rows"),
+        )
+        key = token_key(datasette)
+        after = decode_token(key, selection, values["_next"]) if values.get("_next") else None
+    except (RequestError, ParameterError, TokenError) as error:
+        return error_response(error)
+    execute = datasette_execute(datasette, datasette.get_database(config.database))
+    try:
+        page = await fetch_page(execute, selection, size, after)
+    except DATABASE_ERRORS as error:
+        return database_error_response(error, datasette.setting("sql_time_limit_ms"))
+    next_token = next_url = None
+    headers = {}
+    if page.next_position is not None:
+        next_token = encode_token(key, selection, page.next_position)
+        query = filters.query_pairs() + [("_size", str(size)), ("_next", next_token)]
+        next_url = datasette.absolute_url(
+            request, datasette.urls.path("/-/sellers.json") + "?" + urllib.parse.urlencode(query)
+        )
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    # The rows are already JSON, encoded by SQLite; only the frame is written here.
+    body = (
+        b'{"ok":true,"rows":[' + page.rows_json + b'],"next":' + json.dumps(next_token).encode()
+        + b',"next_url":' + json.dumps(next_url).encode() + b"}"
+    )
+    return Response(body, content_type="application/json; charset=utf-8", headers=headers)
+
+
 def routes():
-    return [(EXPORT_ROUTE, export_view)]
+    return [(EXPORT_ROUTE, export_view), (API_ROUTE, api_view)]

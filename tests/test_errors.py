@@ -108,7 +108,7 @@ def test_parse_flagged_refuses(value):
         ({"database": "nope"}, "'database' names 'nope', which is not attached"),
         ({"database": 3}, "'database' must be the name of an attached database"),
         ({"table": "vendors"}, "no attached database has the table 'vendors'"),
-        ({"database": "sellers", "table": "vendors"}, "database 'sellers' has no table 'vendors'"),
+        ({"database": "sellers", "table": "vendors"}, "database 'sellers': no table 'vendors'; create it with"),
         ("batch_size=5", "must be a mapping"),
     ],
 )

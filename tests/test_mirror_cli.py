@@ -1,0 +1,242 @@
+"""`datasette seller-export export` and `import`: the same bytes as HTTP, and dumps that
+round-trip, all or nothing."""
+
+import asyncio
+import csv
+import io
+import json
+import os
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+from conftest import build_sellers_db
+from datasette.cli import cli
+from oracle import expected_export
+
+from datasette_seller_export.importer import parse_csv_record
+from datasette_seller_export.schema import COLUMN_TYPES
+
+ROOT = {"id": "root"}
+ORGS = ["org-a", "org-b", "org-one", "org-empty", 'org/with "odd" id\r\n']
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["seller-export", *[str(a) for a in args]], catch_exceptions=False)
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("fmt", ["csv", "json", "ndjson"])
+async def test_export_writes_the_same_bytes_as_http(ds, sellers_db, tmp_path, fmt):
+    for org_id in ORGS:
+        for flagged in (None, "true", "0"):
+            out = tmp_path / f"out.{fmt}"
+            args = ["export", sellers_db, "--org", org_id, "--format", fmt, "-o", out]
+            query = {"org_id": org_id}
+            if flagged:
+                args += ["--flagged", flagged]
+                query["flagged"] = flagged
+            result = await asyncio.to_thread(run, *args)  # the CLI runs its own event loop
+            assert result.exit_code == 0, result.output
+            http = await ds.client.get(f"/export/sellers/{fmt}", params=query, actor=ROOT)
+            assert out.read_bytes() == http.content, (org_id, flagged)
+
+
+def test_export_to_standard_output_with_bom(sellers_db):
+    result = CliRunner().invoke(cli, ["seller-export", "export", sellers_db, "--org", "org-b", "--bom"])
+    assert result.stdout_bytes == expected_export(sellers_db, "org-b", "csv", bom=True).encode()
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--flagged", "maybe"], "flagged='maybe'"),
+        (["--format", "json", "--bom"], "--bom is for CSV only"),
+        (["--table", "nope"], "no table 'nope'"),
+        (["--format", "xml"], "'xml' is not one of"),
+    ],
+)
+def test_export_refuses_bad_arguments_and_writes_nothing(sellers_db, tmp_path, args, message):
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "out.csv"
+    result = CliRunner().invoke(cli, ["seller-export", "export", sellers_db, "--org", "org-a", "-o", str(out), *args])
+    assert result.exit_code != 0 and message in result.output
+    assert os.listdir(tmp_path / "out") == []
+
+
+def test_a_failed_export_leaves_no_partial_file(sellers_db, tmp_path, monkeypatch):
+    from datasette_seller_export import export
+
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "out.csv"
+    out.write_bytes(b"an older export, kept")
+
+    async def failing_chunks(*args, **kwargs):
+        yield b"partial"
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(export, "export_chunks", failing_chunks)
+    result = CliRunner().invoke(cli, ["seller-export", "export", sellers_db, "--org", "org-a", "-o", str(out)])
+    assert result.exit_code != 0
+    assert out.read_bytes() == b"an older export, kept"
+    assert os.listdir(tmp_path / "out") == ["out.csv"]
+
+
+# --- dumps as production writes them --------------------------------------------------------
+
+
+def production_rows(db_path):
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in conn.execute(f"SELECT {', '.join(COLUMN_TYPES)} FROM sellers")]
+    finally:
+        conn.close()
+
+
+def pg_csv_field(column, value):
+    """PostgreSQL COPY ... CSV: NULL unquoted and empty, '' quoted, booleans t/f."""
+    if value is None:
+        return ""
+    if column == "flagged":
+        return "t" if value else "f"
+    text = repr(value) if isinstance(value, float) else str(value)
+    if text == "" or any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def write_dump(db_path, path, fmt):
+    rows = production_rows(db_path)
+    for row in rows:
+        if fmt != "csv" and row["flagged"] is not None:
+            row["flagged"] = bool(row["flagged"])
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        if fmt == "csv":
+            out.write(",".join(COLUMN_TYPES) + "\r\n")
+            for row in rows:
+                out.write(",".join(pg_csv_field(c, row[c]) for c in COLUMN_TYPES) + "\r\n")
+        elif fmt == "json":
+            json.dump(rows, out, ensure_ascii=False)
+        else:
+            for row in rows:
+                out.write(json.dumps(row) + "\n")
+    return rows
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "ndjson"])
+def test_a_production_dump_round_trips_through_import(sellers_db, tmp_path, fmt):
+    dump = tmp_path / f"dump.{fmt}"
+    rows = write_dump(sellers_db, dump, fmt)
+    mirror = tmp_path / "mirror.db"
+    result = run("import", mirror, dump)
+    assert result.exit_code == 0, result.output
+    assert f"{len(rows):,} inserted, 0 updated, 0 unchanged" in result.output
+    for org_id in ORGS:
+        for export_format in ("csv", "json", "ndjson"):
+            assert expected_export(str(mirror), org_id, export_format) == expected_export(
+                sellers_db, org_id, export_format
+            ), (org_id, export_format)
+            assert run("export", mirror, "--org", org_id, "--format", export_format).stdout_bytes == run(
+                "export", sellers_db, "--org", org_id, "--format", export_format
+            ).stdout_bytes
+    assert sorted(production_rows(str(mirror)), key=lambda r: r["id"]) == sorted(
+        production_rows(sellers_db), key=lambda r: r["id"]
+    )
+    again = run("import", mirror, dump)
+    assert f"0 inserted, 0 updated, {len(rows):,} unchanged" in again.output
+
+
+def test_import_updates_changed_rows(sellers_db, tmp_path):
+    dump = tmp_path / "dump.ndjson"
+    rows = write_dump(sellers_db, dump, "ndjson")
+    mirror = tmp_path / "mirror.db"
+    run("import", mirror, dump)
+    rows[0]["display_name"] = "Renamed"
+    rows[1]["deleted_at"] = "2026-01-01T00:00:00Z"
+    dump.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run("import", mirror, dump)
+    assert f"0 inserted, 2 updated, {len(rows) - 2:,} unchanged" in result.output
+
+
+BAD_RECORDS = [
+    ("csv", lambda row: row.replace(",", ",,", 1), "has 16 fields where the header has 15"),
+    ("csv", lambda row: ",".join([""] + row.split(",")[1:]), "id is missing"),
+    ("csv", lambda row: row.replace(",t,", ",maybe,").replace(",f,", ",maybe,"), "flagged must be true or false"),
+    ("json", lambda obj: {**obj, "org_id": None}, "org_id is missing"),
+    ("json", lambda obj: {**obj, "times_seen": "many"}, "times_seen must be a whole number"),
+    ("json", lambda obj: {k: v for k, v in obj.items() if k != "updated_at"}, "missing columns updated_at"),
+    ("json", lambda obj: {**obj, "secret": 1}, "unknown columns 'secret'"),
+    ("ndjson", lambda obj: {**obj, "feedback_percent": "high"}, "feedback_percent must be a number"),
+    ("ndjson", lambda obj: {**obj, "id": ""}, "id is empty"),
+    ("ndjson", lambda obj: [obj], "is not a JSON object"),
+]
+
+
+@pytest.mark.parametrize("fmt,spoil,message", BAD_RECORDS)
+def test_a_bad_record_stops_the_import_and_changes_nothing(sellers_db, tmp_path, fmt, spoil, message):
+    mirror = build_sellers_db(tmp_path / "mirror.db", {"org-x": 20}, seed=99)
+    before = open(mirror, "rb").read()
+    dump = tmp_path / f"dump.{fmt}"
+    rows = write_dump(sellers_db, dump, fmt)
+    middle = len(rows) // 2
+    if fmt == "csv":
+        records = [",".join(pg_csv_field(c, row[c]) for c in COLUMN_TYPES) for row in rows]
+        # A record without quoted fields, so that spoiling its text spoils only that record.
+        middle = next(n for n in range(middle, len(records)) if '"' not in records[n])
+        records[middle] = spoil(records[middle])
+        dump.write_text("\r\n".join([",".join(COLUMN_TYPES)] + records) + "\r\n", encoding="utf-8")
+    else:
+        rows[middle] = spoil(rows[middle])
+        text = json.dumps(rows) if fmt == "json" else "".join(json.dumps(r) + "\n" for r in rows)
+        dump.write_text(text)
+    record_number = middle + 1
+    result = run("import", mirror, dump)
+    assert result.exit_code == 1
+    assert f"record {record_number}: {message}" in result.output
+    assert "nothing was imported" in result.output
+    assert open(mirror, "rb").read() == before
+
+
+def test_a_failed_import_into_a_new_file_creates_no_table(tmp_path):
+    dump = tmp_path / "dump.ndjson"
+    dump.write_text('{"id": "x"}\n')
+    mirror = tmp_path / "new.db"
+    result = run("import", mirror, dump)
+    assert result.exit_code == 1 and "record 1: missing columns" in result.output
+    assert not sqlite3.connect(mirror).execute("SELECT name FROM sqlite_master").fetchall()
+
+
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("dump.txt", "", "pass --format csv, json or ndjson"),
+        ("dump.csv", "", "the CSV file is empty"),
+        ("dump.csv", "id,id\r\n", "name each column once"),
+        ("dump.json", "{", "not valid JSON"),
+        ("dump.json", '{"id": "x"}', "one array of objects"),
+        ("dump.ndjson", "{nope\n", "record 1: is not valid JSON"),
+    ],
+)
+def test_unreadable_dumps(tmp_path, name, content, message):
+    dump = tmp_path / name
+    dump.write_text(content)
+    result = run("import", tmp_path / "m.db", dump)
+    assert result.exit_code == 1 and message in result.output
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['a,b,c', 'a,,c', '"",x,', '"a,b","c""d",e', '"multi\r\nline",x', '"ünï",😀', ',,', ''],
+)
+def test_csv_record_parser_agrees_with_python_csv_on_values(text):
+    parsed = parse_csv_record(text, 1)
+    expected = next(csv.reader(io.StringIO(text, newline=""))) if text else [""]
+    assert [value or "" for value in parsed] == expected
+
+
+def test_csv_parser_tells_null_from_empty_string():
+    assert parse_csv_record('"",,x', 1) == ["", None, "x"]
