@@ -25,6 +25,7 @@ setup(
             "pytest-asyncio>=1.0",
             "hypothesis",
             "httpx",
+            "selenium",
         ]
     },
     python_requires=">=3.10",

@@ -2,7 +2,7 @@
 
 from datasette import hookimpl
 
-from . import config, encoders, permissions, views
+from . import browse, config, encoders, permissions, renderers, views
 from .cli import seller_export
 
 
@@ -28,7 +28,22 @@ def prepare_connection(conn):
 
 @hookimpl
 def register_routes(datasette):
-    return views.routes()
+    return views.routes() + [(browse.PAGE_ROUTE, browse.browse_view)]
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    return renderers.output_renderers()
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    return browse.menu_links(datasette, actor)
+
+
+@hookimpl
+def table_actions(datasette, actor, database, table):
+    return browse.table_actions(datasette, actor, database, table)
 
 
 @hookimpl

@@ -21,10 +21,10 @@ class Filters:
     def query_pairs(self):
         """These filters as query parameters, for links that carry them on."""
         pairs = []
-        if self.flagged is not None:
-            pairs.append(("flagged", "true" if self.flagged else "false"))
         if self.org_id is not None:
             pairs.append(("org_id", self.org_id))
+        if self.flagged is not None:
+            pairs.append(("flagged", "true" if self.flagged else "false"))
         return pairs
 
 

@@ -1,0 +1,80 @@
+"""Output renderers `sellers_csv` and `sellers_json` on the raw sellers table's page.
+
+A renderer sees one page of rows and cannot stream, so these do not render anything: they
+hand over to the streaming export with a redirect that carries the table page's `org_id`
+and `flagged` filters. Any other filter on the table page could not be honoured by the
+export, so it is refused rather than silently widened.
+"""
+
+import urllib.parse
+
+from datasette.utils.asgi import Response
+
+from .config import get_config
+from .params import ParameterError, parse_flagged
+from .permissions import access_for, resolve_org, ScopeError
+
+# Table-page parameters that change only order, paging or presentation: safe to drop.
+_PRESENTATION_PARAMETERS = {
+    "_sort", "_sort_desc", "_size", "_next", "_col", "_nocol", "_facet", "_facet_array",
+    "_facet_date", "_nofacet", "_nocount", "_labels", "_nolabels", "_trace", "_timelimit", "_ttl",
+}
+# The two filters the export understands, as the table page spells them.
+_CARRIED = {
+    "org_id": "org_id", "org_id__exact": "org_id",
+    "flagged": "flagged", "flagged__exact": "flagged",
+}
+
+
+def _is_sellers_table(datasette, database, table):
+    config = get_config(datasette)
+    return config.database is not None and (database, table) == (config.database, config.table)
+
+
+def export_url_for(datasette, request, fmt, access):
+    """The export URL for this table page's filters; ScopeError or ParameterError if none."""
+    carried = {}
+    for name, value in urllib.parse.parse_qsl(request.query_string, keep_blank_values=True):
+        if name in _CARRIED and _CARRIED[name] not in carried:
+            carried[_CARRIED[name]] = value
+        elif name in _CARRIED or name not in _PRESENTATION_PARAMETERS:
+            raise ParameterError(
+                f"The sellers export can carry only one org_id and one flagged filter, not {name!r}: "
+                "remove that filter from the table page and try again"
+            )
+    if "flagged" in carried:
+        flagged = parse_flagged(carried["flagged"])
+        carried["flagged"] = None if flagged is None else ("true" if flagged else "false")
+    try:
+        org_id = resolve_org(access, carried.get("org_id") or None)
+    except ScopeError as error:
+        if error.status == 400:
+            raise ScopeError(400, "Filter the table by org_id first: the export is one organisation at a time")
+        raise
+    pairs = [("org_id", org_id)] + ([("flagged", carried["flagged"])] if carried.get("flagged") else [])
+    return datasette.urls.path(f"/export/sellers/{fmt}") + "?" + urllib.parse.urlencode(pairs)
+
+
+def renderer(fmt):
+    async def can_render(datasette, request, database, table):
+        if not _is_sellers_table(datasette, database, table):
+            return False
+        return (await access_for(datasette, request.actor)).can_read
+
+    async def render(datasette, request, database, table):
+        # The link may be hidden, but the URL still dispatches: check everything again.
+        if not _is_sellers_table(datasette, database, table):
+            return Response.error(["The sellers export renderers work only on the sellers table"], 404)
+        access = await access_for(datasette, request.actor)
+        try:
+            return Response.redirect(export_url_for(datasette, request, fmt, access))
+        except ScopeError as error:
+            return Response.error([error.message], error.status)
+        except ParameterError as error:
+            return Response.error([str(error)], 400)
+
+    return {"extension": f"sellers_{fmt}", "render": render, "can_render": can_render}
+
+
+def output_renderers():
+    return [renderer("csv"), renderer("json")]
