@@ -12,7 +12,7 @@ UTF-8) would write for the same row; `tests/test_encoders.py` holds the two to e
 import math
 from dataclasses import dataclass
 
-from .schema import BOOLEAN_COLUMNS, EXPORTED_COLUMNS
+from .schema import BOOLEAN_COLUMNS, COLUMN_TYPES, EXPORTED_COLUMNS
 
 REAL_TEXT_FUNCTION = "seller_export_real_text"
 
@@ -105,7 +105,13 @@ def _printf_blob_sql(template, values):
 
 def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS):
     cells = [csv_cell_sql(column, escape_formulas) for column in columns]
-    return _printf_blob_sql(",".join(["%s"] * len(columns)) + "\r\n", cells)
+    fast = _printf_blob_sql(",".join(["%s"] * len(columns)) + "\r\n", cells)
+    # printf's %s stops at a NUL character. PostgreSQL text cannot hold one, but a mirror
+    # might: such rows are joined with ||, which keeps every byte, so no cell is truncated.
+    # (JSON needs no such care: json_quote escapes NUL before printf sees it.)
+    has_nul = " OR ".join(f"instr({c}, char(0))" for c in columns if COLUMN_TYPES[c] is str)
+    exact = "CAST(" + " || ',' || ".join(f"({cell})" for cell in cells) + " || char(13, 10) AS BLOB)"
+    return f"CASE WHEN {has_nul} THEN {exact} ELSE {fast} END"
 
 
 def json_object_sql(columns=EXPORTED_COLUMNS, terminator=""):

@@ -109,3 +109,14 @@ def test_json_object_has_the_exported_keys_in_order(conn):
     text = conn.execute(f"SELECT {json_object_sql()} FROM (SELECT {columns})", params).fetchone()[0]
     assert list(json.loads(text)) == list(EXPORTED_COLUMNS)
     assert json.loads(text)["flagged"] is True
+
+
+@pytest.mark.parametrize("name", ["nul\x00inside", "\x00", "end\x00"])
+def test_a_nul_character_never_truncates_a_csv_line(conn, name):
+    """printf's %s stops at NUL; a row holding one must still be written whole."""
+    from datasette_seller_export.encoders import csv_line_sql
+
+    columns = ", ".join(f"? AS {c}" for c in EXPORTED_COLUMNS)
+    params = [name, "n", "ebay", "p", 1, 2.5, 3, 0, "2025"]
+    line = conn.execute(f"SELECT {csv_line_sql()} FROM (SELECT {columns})", params).fetchone()[0]
+    assert line == (",".join([python_csv_field(name), "n", "ebay", "p", "1", "2.5", "3", "false", "2025"]) + "\r\n").encode()
