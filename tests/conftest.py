@@ -115,22 +115,24 @@ def free_port():
 class Server:
     """A real `datasette serve` process on 127.0.0.1."""
 
-    def __init__(self, args, env_extra=None):
+    def __init__(self, args, log_path, env_extra=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATASETTE_SECRET=SECRET, **(env_extra or {}))
-        self.log_path = None
+        # A file, not a pipe: a pipe nobody reads fills up with the access log and then
+        # blocks the server on its next write.
+        self.log_path = log_path
+        self.log = open(log_path, "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "datasette", "serve", *args, "-p", str(self.port), "-h", "127.0.0.1"],
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
-            text=True,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("datasette serve exited:\n" + self.process.stdout.read())
+                raise RuntimeError("datasette serve exited:\n" + self.output())
             try:
                 httpx.get(self.url + "/-/versions.json", timeout=1)
                 return
@@ -138,6 +140,20 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("datasette serve did not start within 30 s")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def open_files(self):
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def threads(self):
+        return len(os.listdir(f"/proc/{self.pid}/task"))
+
+    def rss_kb(self):
+        with open(f"/proc/{self.pid}/status") as fp:
+            return next(int(line.split()[1]) for line in fp if line.startswith("VmRSS:"))
 
     def cookies(self, actor):
         signer = Datasette(secret=SECRET)
@@ -152,15 +168,20 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        return self.process.stdout.read()
+        self.log.close()
+        return self.output()
+
+    def output(self):
+        with open(self.log_path) as fp:
+            return fp.read()
 
 
 @pytest.fixture
-def serve():
+def serve(tmp_path):
     servers = []
 
     def start(*args, env_extra=None):
-        server = Server(list(args), env_extra)
+        server = Server(list(args), tmp_path / f"server-{len(servers)}.log", env_extra)
         servers.append(server)
         return server
 
