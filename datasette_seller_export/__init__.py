@@ -2,7 +2,7 @@
 
 from datasette import hookimpl
 
-from . import browse, config, encoders, permissions, renderers, views
+from . import browse, config, encoders, guard, permissions, renderers, views
 from .cli import seller_export
 
 
@@ -19,6 +19,11 @@ def startup(datasette):
 @hookimpl
 def permission_resources_sql(datasette, actor, action):
     return permissions.raw_table_rules(datasette, actor, action)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    return lambda app: guard.nul_parameter_guard(datasette, app)
 
 
 @hookimpl

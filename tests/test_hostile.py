@@ -168,3 +168,15 @@ def test_isolation_every_actor_every_surface(instance, actor, org, flagged, surf
     check(response, actor)
     if response.status_code == 302:  # a renderer's hand-over: follow it as the same actor
         check(request(instance, response.headers["location"], actor), actor)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/sellers/sellers?%00=alpha", "/sellers/sellers.json?a%00b=1",
+     "/sellers/sellers.sellers_csv?org_id=alpha&%00=x", "/sellers/sellers/INTERNALID-alpha-1?%00=1"],
+)
+def test_a_nul_in_a_parameter_name_is_400_not_datasettes_500(instance, path):
+    """Found by the fuzzer: Datasette 1.0a41 puts such a name into its SQL and fails with 500."""
+    response = request(instance, path, {"id": "root"})
+    assert response.status_code == 400
+    assert "NUL character" in response.json()["error"]
