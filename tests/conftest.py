@@ -148,6 +148,17 @@ class Server:
     def open_files(self):
         return len(os.listdir(f"/proc/{self.pid}/fd"))
 
+    def describe_open_files(self):
+        """What each open descriptor is, for a message when one too many is open."""
+        fd_dir = f"/proc/{self.pid}/fd"
+        targets = []
+        for fd in os.listdir(fd_dir):
+            try:
+                targets.append(os.readlink(os.path.join(fd_dir, fd)))
+            except OSError:
+                pass
+        return sorted(targets)
+
     def threads(self):
         return len(os.listdir(f"/proc/{self.pid}/task"))
 
