@@ -12,11 +12,11 @@ from .config import get_config
 from .database import datasette_execute
 from .keyset import count_query
 from .paging import fetch_page
-from .params import FILTER_PARAMETERS, ParameterError, parse_filters, parse_query_string, parse_size
+from .params import FILTER_PARAMETERS, ParameterError, parse_filters, parse_query_string
 from .permissions import access_for
 from .schema import EXPORTED_COLUMNS
-from .tokens import TokenError, decode_token, encode_token, token_key
-from .views import DATABASE_ERRORS, RequestError, resolve_request
+from .tokens import TokenError, encode_token
+from .views import DATABASE_ERRORS, RequestError, page_request, resolve_request
 
 PAGE_PATH = "/-/sellers"
 PAGE_ROUTE = r"^/-/sellers$"
@@ -78,13 +78,7 @@ async def browse_view(datasette, request):
             config, filters, values, selection = await resolve_request(
                 datasette, request, ("_size", "_next")
             )
-        size = parse_size(
-            values.get("_size"),
-            datasette.setting("default_page_size"),
-            datasette.setting("max_returned_rows"),
-        )
-        key = token_key(datasette)
-        after = decode_token(key, selection, values["_next"]) if values.get("_next") else None
+        size, key, after = page_request(datasette, values, selection)
     except RequestError as error:
         _raise_for(error)
     except (TokenError, ParameterError) as error:

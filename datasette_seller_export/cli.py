@@ -12,7 +12,13 @@ from .config import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from .encoders import FORMATS, register_functions
 from .export import ExportPlan, atomic_file, write_export
 from .importer import FORMATS as IMPORT_FORMATS
-from .importer import CountingReader, DumpError, format_for, import_records, read_records
+from .importer import (
+    CountingReader,
+    DumpError,
+    format_for,
+    import_records,
+    read_records,
+)
 from .keyset import Selection, count_query
 from .mirror import demo_rows
 from .params import ParameterError, parse_flagged

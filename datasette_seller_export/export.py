@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import AsyncIterator
 
-from .encoders import UTF8_BOM, Format
 from .database import connection_execute
+from .encoders import UTF8_BOM, Format
 from .keyset import Execute, Selection, iter_batches
 
 

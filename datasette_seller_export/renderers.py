@@ -12,7 +12,7 @@ from datasette.utils.asgi import Response
 
 from .config import get_config
 from .params import ParameterError, parse_flagged
-from .permissions import access_for, resolve_org, ScopeError
+from .permissions import ScopeError, access_for, resolve_org
 
 # Table-page parameters that change only order, paging or presentation: safe to drop.
 _PRESENTATION_PARAMETERS = {

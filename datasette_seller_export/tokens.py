@@ -9,6 +9,7 @@ minted for, so it cannot be replayed against another organisation or other filte
 
 import base64
 import json
+
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF

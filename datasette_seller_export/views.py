@@ -63,6 +63,18 @@ async def resolve_request(datasette, request, extra_parameters=()):
     return config, filters, values, selection
 
 
+def page_request(datasette, values, selection):
+    """`_size` and `_next` of a paged request: `(size, token_key, position to start after)`."""
+    size = parse_size(
+        values.get("_size"),
+        datasette.setting("default_page_size"),
+        datasette.setting("max_returned_rows"),
+    )
+    key = token_key(datasette)
+    after = decode_token(key, selection, values["_next"]) if values.get("_next") else None
+    return size, key, after
+
+
 def error_response(error):
     if isinstance(error, RequestError):
         headers = {"Allow": "GET"} if error.status == 405 else None
@@ -108,13 +120,7 @@ async def api_view(datasette, request):
         config, filters, values, selection = await resolve_request(
             datasette, request, ("_size", "_next")
         )
-        size = parse_size(
-            values.get("_size"),
-            datasette.setting("default_page_size"),
-            datasette.setting("max_returned_rows"),
-        )
-        key = token_key(datasette)
-        after = decode_token(key, selection, values["_next"]) if values.get("_next") else None
+        size, key, after = page_request(datasette, values, selection)
     except (RequestError, ParameterError, TokenError) as error:
         return error_response(error)
     execute = datasette_execute(datasette, datasette.get_database(config.database))

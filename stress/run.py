@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import random
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -125,23 +124,14 @@ def main():
         after_load = snapshot(server)
 
         # Hang-ups at random points.
-        cookie_header = "ds_actor=" + cookies["ds_actor"]
         hang_rng = random.Random(5)
-
-        def hang_up():
-            sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
-            fmt, org = hang_rng.choice(FORMATS), hang_rng.choice(orgs)
-            sock.sendall(f"GET /export/sellers/{fmt}?org_id={org} HTTP/1.1\r\nHost: x\r\nCookie: {cookie_header}\r\n\r\n".encode())
-            wanted, received = hang_rng.choice([0, 1, 1000, 100_000, 1_000_000]), 0
-            while received < wanted:
-                data = sock.recv(65536)
-                if not data:
-                    break
-                received += len(data)
-            sock.close()
-
+        hang_ups = [
+            (f"/export/sellers/{hang_rng.choice(FORMATS)}?org_id={hang_rng.choice(orgs)}", ADMIN,
+             hang_rng.choice([0, 1, 1000, 100_000, 1_000_000]))
+            for _ in range(args.hang_ups)
+        ]
         for start in range(0, args.hang_ups, 25):
-            group = [threading.Thread(target=hang_up) for _ in range(min(25, args.hang_ups - start))]
+            group = [threading.Thread(target=server.hang_up_after, args=hang_up) for hang_up in hang_ups[start:start + 25]]
             [t.start() for t in group]
             [t.join() for t in group]
         time.sleep(3)
@@ -151,7 +141,7 @@ def main():
         log = server.stop()
 
     stopped = log.count("client disconnected, export stopped")
-    print(f"| what | figure |\n|---|---|")
+    print("| what | figure |\n|---|---|")
     print(f"| load | {args.clients} clients for {args.seconds:.0f} s on {args.rows:,} demo sellers, a writer inserting meanwhile (WAL) |")
     for name, value in counts.items():
         print(f"| {name} | {value:,} |")

@@ -170,6 +170,19 @@ class Server:
         signer = Datasette(secret=SECRET)
         return {"ds_actor": signer.sign({"a": actor}, "actor")}
 
+    def hang_up_after(self, path, actor, byte_count):
+        """GET `path` over a raw socket and hang up after reading about `byte_count` bytes."""
+        cookie = "ds_actor=" + self.cookies(actor)["ds_actor"]
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n".encode())
+        received = 0
+        while received < byte_count:
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += len(data)
+        sock.close()
+
     def stop(self):
         """Stop the server and return everything it printed."""
         if self.process.poll() is None:

@@ -5,7 +5,6 @@ import json
 import urllib.parse
 
 import pytest
-from datasette.app import Datasette
 from oracle import expected_export
 
 ROOT = {"id": "root"}

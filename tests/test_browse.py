@@ -2,7 +2,6 @@
 Datasette's client and across the permission matrix."""
 
 import html
-import json
 import re
 from html.parser import HTMLParser
 

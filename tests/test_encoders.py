@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from datasette_seller_export.encoders import (
-    FORMATS,
     csv_cell_sql,
     json_object_sql,
     json_value_sql,

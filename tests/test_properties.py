@@ -4,7 +4,6 @@ always equal the direct SQLite query."""
 
 import asyncio
 import json
-import sqlite3
 import tempfile
 import urllib.parse
 

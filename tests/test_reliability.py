@@ -177,22 +177,6 @@ def test_a_batch_past_sql_time_limit_ms_is_503(serve, tmp_path):
 # --- hang-ups, load, leaks ------------------------------------------------------------------
 
 
-def hang_up_after(server, path, byte_count):
-    """Request an export and hang up after reading about `byte_count` bytes."""
-    import socket
-
-    cookie = "ds_actor=" + server.cookies(ADMIN)["ds_actor"]
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n".encode())
-    received = 0
-    while received < byte_count:
-        data = sock.recv(65536)
-        if not data:
-            break
-        received += len(data)
-    sock.close()
-
-
 SQL_THREADS = 3  # Datasette's num_sql_threads default: one connection per thread, at most
 
 
@@ -250,8 +234,8 @@ def test_hundreds_of_clients_hanging_up_leak_nothing(serve, tmp_path):
     before = httpx.get(server.url + "/-/test/batches").json()["count"]
     rng = random.Random(7)
     clients = [
-        threading.Thread(target=hang_up_after, args=(
-            server, f"/export/sellers/{rng.choice(['csv', 'json', 'ndjson'])}?org_id=big",
+        threading.Thread(target=server.hang_up_after, args=(
+            f"/export/sellers/{rng.choice(['csv', 'json', 'ndjson'])}?org_id=big", ADMIN,
             rng.choice([0, 1, 500, 20_000, 200_000, 1_000_000])))
         for _ in range(200)
     ]
