@@ -2,7 +2,7 @@
 
 from datasette import hookimpl
 
-from . import browse, config, encoders, guard, permissions, renderers, views
+from . import browse, config, encoders, permissions, renderers, views
 from .cli import seller_export
 
 
@@ -22,18 +22,16 @@ def permission_resources_sql(datasette, actor, action):
 
 
 @hookimpl
-def asgi_wrapper(datasette):
-    return lambda app: guard.nul_parameter_guard(datasette, app)
-
-
-@hookimpl
 def prepare_connection(conn):
     encoders.register_functions(conn)
 
 
 @hookimpl
 def register_routes(datasette):
-    return views.routes() + [(browse.PAGE_ROUTE, browse.browse_view)]
+    return views.routes() + [
+        (browse.PAGE_ROUTE, browse.browse_view),
+        (renderers.RENDERER_ROUTE, renderers.renderer_view),
+    ]
 
 
 @hookimpl

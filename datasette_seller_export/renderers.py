@@ -4,10 +4,18 @@ A renderer sees one page of rows and cannot stream, so these do not render anyth
 hand over to the streaming export with a redirect that carries the table page's `org_id`
 and `flagged` filters. Any other filter on the table page could not be honoured by the
 export, so it is refused rather than silently widened.
+
+Their URLs (`/db/table.sellers_csv`) are also a plugin route, matched before Datasette's
+table view: that view would first run the table page's own query, and Datasette 1.0a41
+answers several malformed table-page parameters (`_timelimit=x`, `_facet=nope`, `_through`,
+a NUL in a parameter name, ...) with a 500. The route checks what the table view would
+(`view-table`) and hands over without ever running that query.
 """
 
 import urllib.parse
 
+from datasette.resources import TableResource
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from .config import get_config
@@ -55,6 +63,20 @@ def export_url_for(datasette, request, fmt, access):
     return datasette.urls.path(f"/export/sellers/{fmt}") + "?" + urllib.parse.urlencode(pairs)
 
 
+async def hand_over(datasette, request, database, table, fmt):
+    """The redirect to the streaming export, or the JSON error that says why not. The link
+    may be hidden, but the URL still dispatches: everything is checked again here."""
+    if not _is_sellers_table(datasette, database, table):
+        return Response.error(["The sellers export renderers work only on the sellers table"], 404)
+    access = await access_for(datasette, request.actor)
+    try:
+        return Response.redirect(export_url_for(datasette, request, fmt, access))
+    except ScopeError as error:
+        return Response.error([error.message], error.status)
+    except ParameterError as error:
+        return Response.error([str(error)], 400)
+
+
 def renderer(fmt):
     async def can_render(datasette, request, database, table):
         if not _is_sellers_table(datasette, database, table):
@@ -62,18 +84,23 @@ def renderer(fmt):
         return (await access_for(datasette, request.actor)).can_read
 
     async def render(datasette, request, database, table):
-        # The link may be hidden, but the URL still dispatches: check everything again.
-        if not _is_sellers_table(datasette, database, table):
-            return Response.error(["The sellers export renderers work only on the sellers table"], 404)
-        access = await access_for(datasette, request.actor)
-        try:
-            return Response.redirect(export_url_for(datasette, request, fmt, access))
-        except ScopeError as error:
-            return Response.error([error.message], error.status)
-        except ParameterError as error:
-            return Response.error([str(error)], 400)
+        return await hand_over(datasette, request, database, table, fmt)
 
     return {"extension": f"sellers_{fmt}", "render": render, "can_render": can_render}
+
+
+RENDERER_ROUTE = r"^/(?P<database>[^/]+)/(?P<table>[^/]+)\.sellers_(?P<format>csv|json)$"
+
+
+async def renderer_view(datasette, request):
+    database = tilde_decode(request.url_vars["database"])
+    table = tilde_decode(request.url_vars["table"])
+    if request.method != "GET":
+        return Response.error([f"Method {request.method} is not allowed here: use GET"], 405)
+    resource = TableResource(database=database, table=table)
+    if not await datasette.allowed(action="view-table", resource=resource, actor=request.actor):
+        return Response.error(["Permission denied: you may not view this table"], 403)
+    return await hand_over(datasette, request, database, table, request.url_vars["format"])
 
 
 def output_renderers():
