@@ -16,11 +16,21 @@ from .schema import BOOLEAN_COLUMNS, COLUMN_TYPES, EXPORTED_COLUMNS
 
 REAL_TEXT_FUNCTION = "seller_export_real_text"
 
-# Text a spreadsheet would run as a formula starts with one of these (OWASP's list). The GLOB
-# below holds the same six; an anchored GLOB stops at the first character, several times
-# cheaper than substr() ... IN (...).
+# Text a spreadsheet would run as a formula starts with one of these (OWASP's list).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_GLOB = "'[=+@' || char(9, 13) || '-]*'"
+
+
+def _glob_first_character_in(characters):
+    """A GLOB matching text that starts with one of `characters`: an anchored GLOB stops at
+    the first character, several times cheaper than substr(...) IN (...). Control characters
+    go in through char(); "-" goes last in the class, where it is literal."""
+    printable = "".join(c for c in characters if c.isprintable() and c != "-")
+    controls = ", ".join(str(ord(c)) for c in characters if not c.isprintable())
+    dash = "-" if "-" in characters else ""
+    return f"'[{printable}' || char({controls}) || '{dash}]*'"
+
+
+_FORMULA_GLOB = _glob_first_character_in(FORMULA_PREFIXES)
 UTF8_BOM = "\ufeff".encode("utf-8")
 
 
