@@ -1,10 +1,10 @@
 """Running the keyset engine's queries on Datasette's own database connections."""
 
 import contextlib
-import sqlite3
 import time
 
 from datasette.database import QueryInterrupted
+from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
 
 # How many SQLite VM instructions run between two checks of the time limit: about a
 # millisecond of work. Datasette checks every 1,000, which calls into Python (and takes the

@@ -7,10 +7,10 @@ disconnect, and it always ends the body cleanly, so a failed export would look c
 
 import asyncio
 import logging
-import sqlite3
 
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
+from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
 
 log = logging.getLogger("datasette_seller_export")
 

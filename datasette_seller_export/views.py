@@ -1,11 +1,11 @@
 """HTTP views. Thin: parse, check, then hand over to the export engine."""
 
 import json
-import sqlite3
 import urllib.parse
 
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
+from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
 
 from .config import get_config
 from .database import datasette_execute
