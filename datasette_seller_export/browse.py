@@ -140,8 +140,7 @@ def menu_links(datasette, actor):
 
 def table_actions(datasette, actor, database, table):
     async def actions():
-        config = get_config(datasette)
-        if (database, table) != (config.database, config.table):
+        if not get_config(datasette).is_sellers_table(database, table):
             return []
         if not (await access_for(datasette, actor)).can_read:
             return []

@@ -28,6 +28,9 @@ class Config:
     csv_escape_formulas: bool = True
     protect_raw_table: bool = True
 
+    def is_sellers_table(self, database, table):
+        return self.database is not None and (database, table) == (self.database, self.table)
+
 
 _KEYS = {
     "database": (str, "the name of an attached database, e.g. \"sellers\""),

@@ -71,11 +71,10 @@ def atomic_file(path):
 _UNSAFE_FILENAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def content_disposition(org_id: str, extension: str, now: datetime = None) -> str:
+def content_disposition(org_id: str, extension: str) -> str:
     """`attachment` with a filename safe in any header and, when the org id needed changing
-    to be safe, its exact form in RFC 6266's `filename*`."""
-    now = now or datetime.now(timezone.utc)
-    date = now.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    to be safe, its exact form in RFC 6266's `filename*`. The date is today's, in UTC."""
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     exact = f"sellers-{org_id}-{date}.{extension}"
     safe = f"sellers-{_UNSAFE_FILENAME_CHARACTERS.sub('_', org_id)}-{date}.{extension}"
     value = f'attachment; filename="{safe}"'

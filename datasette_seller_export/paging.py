@@ -12,7 +12,6 @@ JSON_ROW_SQL = FORMATS["json"].row_sql()
 @dataclass(frozen=True)
 class Page:
     rows_json: bytes  # the page's rows as JSON objects, comma-separated (no brackets)
-    count: int
     next_position: Optional[Position]  # None on the last page
 
 
@@ -24,4 +23,4 @@ async def fetch_page(execute, selection, size, after=None) -> Page:
     if batch.count == size:
         probe = await fetch_batch(execute, selection, "1", 1, batch.position)
         next_position = batch.position if probe.count else None
-    return Page(rows_json=batch.encoded, count=batch.count, next_position=next_position)
+    return Page(rows_json=batch.encoded, next_position=next_position)

@@ -34,11 +34,6 @@ _CARRIED = {
 }
 
 
-def _is_sellers_table(datasette, database, table):
-    config = get_config(datasette)
-    return config.database is not None and (database, table) == (config.database, config.table)
-
-
 def export_url_for(datasette, request, fmt, access):
     """The export URL for this table page's filters; ScopeError or ParameterError if none."""
     carried = {}
@@ -66,7 +61,7 @@ def export_url_for(datasette, request, fmt, access):
 async def hand_over(datasette, request, database, table, fmt):
     """The redirect to the streaming export, or the JSON error that says why not. The link
     may be hidden, but the URL still dispatches: everything is checked again here."""
-    if not _is_sellers_table(datasette, database, table):
+    if not get_config(datasette).is_sellers_table(database, table):
         return Response.error(["The sellers export renderers work only on the sellers table"], 404)
     access = await access_for(datasette, request.actor)
     try:
@@ -79,7 +74,7 @@ async def hand_over(datasette, request, database, table, fmt):
 
 def renderer(fmt):
     async def can_render(datasette, request, database, table):
-        if not _is_sellers_table(datasette, database, table):
+        if not get_config(datasette).is_sellers_table(database, table):
             return False
         return (await access_for(datasette, request.actor)).can_read
 
