@@ -15,6 +15,7 @@ from .paging import fetch_page
 from .params import FILTER_PARAMETERS, ParameterError, parse_filters, parse_query_string
 from .permissions import access_for
 from .schema import EXPORTED_COLUMNS
+from .streaming import classify_database_error
 from .tokens import TokenError, encode_token
 from .views import DATABASE_ERRORS, RequestError, page_request, resolve_request
 
@@ -102,7 +103,8 @@ async def browse_view(datasette, request):
             page = await fetch_page(execute, selection, size, after)
             total = (await execute(*count_query(selection)))[0][0]
         except DATABASE_ERRORS as error:
-            raise DatasetteError(f"The sellers database could not be read: {error}", status=503)
+            status, message, _ = classify_database_error(error, datasette.setting("sql_time_limit_ms"))
+            raise DatasetteError(message, status=status)
         carried = filters.query_pairs()
         next_url = None
         if page.next_position is not None:
