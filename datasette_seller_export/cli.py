@@ -19,7 +19,7 @@ from .importer import (
     import_records,
     read_records,
 )
-from .keyset import Selection, count_query
+from .keyset import Selection, count_query, sqlite_version_problem
 from .mirror import demo_rows
 from .params import ParameterError, parse_flagged
 from .schema import ensure_table, table_problem
@@ -103,6 +103,9 @@ def export_command(db_path, org_id, format_name, flagged, output, bom, escape_fo
         raise click.BadParameter(str(error), param_hint="--flagged")
     if bom and format_name != "csv":
         raise click.BadParameter("--bom is for CSV only", param_hint="--bom")
+    problem = sqlite_version_problem(sqlite3.sqlite_version_info)
+    if problem:
+        raise click.ClickException(problem)
     conn = sqlite3.connect(db_path)
     register_functions(conn)
     problem = table_problem(sqlite_utils.Database(conn), table)

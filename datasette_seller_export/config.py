@@ -10,7 +10,9 @@ from typing import Optional
 
 import sqlite_utils
 from datasette.utils import StartupError
+from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
 
+from .keyset import sqlite_version_problem
 from .schema import table_problem
 
 PLUGIN_NAME = "datasette-seller-export"
@@ -76,6 +78,9 @@ async def load_config(datasette) -> Config:
     """Validate the plugin's settings against the attached databases; raise StartupError."""
     raw = datasette.plugin_config(PLUGIN_NAME) or {}
     _check_types(raw)
+    problem = sqlite_version_problem(sqlite3.sqlite_version_info)
+    if problem:
+        _fail(problem)
     table = raw.get("table", "sellers")
     database = raw.get("database")
     if database is None:

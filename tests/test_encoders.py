@@ -7,7 +7,7 @@ import math
 import sqlite3
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from datasette_seller_export.encoders import (
@@ -50,9 +50,11 @@ def python_csv_field(value, escape_formulas=True):
 
 
 @settings(max_examples=400, deadline=None)
-@given(value=values, escape=st.booleans())
-def test_csv_cell_matches_python_csv(conn, value, escape):
-    assert sql_of(conn, csv_cell_sql("v", escape), value) == python_csv_field(value, escape)
+@given(value=values, escape=st.booleans(), nul_safe=st.booleans())
+def test_csv_cell_matches_python_csv(conn, value, escape, nul_safe):
+    # The fast cell (GLOB looks for the quote triggers) is only used on rows without a NUL.
+    assume(nul_safe or not (isinstance(value, str) and "\x00" in value))
+    assert sql_of(conn, csv_cell_sql("v", escape, nul_safe), value) == python_csv_field(value, escape)
 
 
 @settings(max_examples=400, deadline=None)
@@ -110,7 +112,7 @@ def test_json_object_has_the_exported_keys_in_order(conn):
     assert json.loads(text)["flagged"] is True
 
 
-@pytest.mark.parametrize("name", ["nul\x00inside", "\x00", "end\x00"])
+@pytest.mark.parametrize("name", ["nul\x00inside", "\x00", "end\x00", "a\x00,b", "\x00\"", "=\x00\n"])
 def test_a_nul_character_never_truncates_a_csv_line(conn, name):
     """printf's %s stops at NUL; a row holding one must still be written whole."""
     from datasette_seller_export.encoders import csv_line_sql

@@ -138,3 +138,12 @@ async def test_two_databases_with_the_table_need_a_choice(make_datasette, tmp_pa
         await make_datasette(one, two)
     ds = await make_datasette(one, two, plugin_config={"database": "two"}, root=True)
     assert (await ds.client.get("/export/sellers/csv?org_id=o", actor=ROOT)).status_code == 200
+
+
+@pytest.mark.asyncio
+async def test_sqlite_too_old_for_the_keyset_queries_stops_startup(make_datasette, sellers_db, monkeypatch):
+    from datasette_seller_export import config
+
+    monkeypatch.setattr(config.sqlite3, "sqlite_version_info", (3, 31, 1))
+    with pytest.raises(StartupError, match="SQLite 3.35.0 or newer is needed, this Python has 3.31.1"):
+        await make_datasette(sellers_db)

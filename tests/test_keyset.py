@@ -6,7 +6,13 @@ import sqlite3
 import pytest
 from conftest import build_sellers_db
 
-from datasette_seller_export.keyset import Position, Selection, batch_query, iter_batches
+from datasette_seller_export.keyset import (
+    Position,
+    Selection,
+    batch_query,
+    iter_batches,
+    sqlite_version_problem,
+)
 
 ROW_SQL = "CAST(id AS BLOB)"  # the engine does not care how a row is encoded; ids are easy to check
 
@@ -103,3 +109,13 @@ async def test_last_key_is_exact_for_prefixes_and_unicode(tmp_path, batch_size):
     ]
     assert [i for b in batches for i in b.encoded.decode().split("\n")] == expected_ids(conn, "o")
     conn.close()
+
+
+@pytest.mark.parametrize(
+    "version,ok", [((3, 35, 0), True), ((3, 40, 1), True), ((4, 0, 0), True), ((3, 34, 1), False)]
+)
+def test_sqlite_older_than_materialized_ctes_is_refused_with_the_fix(version, ok):
+    problem = sqlite_version_problem(version)
+    assert (problem is None) == ok
+    if not ok:
+        assert "3.35.0 or newer" in problem and "3.34.1" in problem and "pysqlite3" in problem
