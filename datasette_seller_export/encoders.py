@@ -59,10 +59,9 @@ def _real_sql(column):
     # same digits (and keeps the ".0"). Anything else goes to Python. CAST rather than
     # printf(): it writes into the register's own buffer, where printf() mallocs, and every
     # SQLite malloc takes a process-wide lock that stops concurrent exports from scaling.
-    # Comparisons rather than abs(): no function call.
     fast = f"CAST({column} AS TEXT)"
     return (
-        f"CASE WHEN ({column} >= 1e-4 AND {column} < 1e15 OR {column} <= -1e-4 AND {column} > -1e15)"
+        f"CASE WHEN abs({column}) >= 1e-4 AND abs({column}) < 1e15"
         f" AND CAST({fast} AS REAL) = {column} THEN {fast}"
         f" ELSE {REAL_TEXT_FUNCTION}({column}) END"
     )
@@ -95,23 +94,13 @@ def _csv_text_sql(value, escape_formulas, nul_safe):
     )
 
 
-_STORAGE_CLASS = {str: "text", int: "integer", float: "real"}
-
-
 def _typed_sql(column, null, text):
-    """A CASE on the value's storage class, the column's declared one first (the common case),
-    then NULL: every later WHEN is one more string comparison per cell."""
-    branches = {
-        "text": text(column),
-        "integer": f"CAST({column} AS TEXT)",
-        "real": _real_sql(column),
-    }
-    declared = _STORAGE_CLASS[COLUMN_TYPES[column]] if column in COLUMN_TYPES else "text"
-    order = [declared, "null"] + [c for c in branches if c != declared]
-    whens = " ".join(
-        f"WHEN 'null' THEN {null}" if c == "null" else f"WHEN '{c}' THEN {branches[c]}" for c in order
+    """A CASE on the value's storage class, text first: the common case."""
+    return (
+        f"CASE typeof({column}) WHEN 'text' THEN {text(column)} WHEN 'null' THEN {null}"
+        f" WHEN 'integer' THEN CAST({column} AS TEXT) WHEN 'real' THEN {_real_sql(column)}"
+        f" ELSE {text(f'CAST({column} AS TEXT)')} END"
     )
-    return f"CASE typeof({column}) {whens} ELSE {text(f'CAST({column} AS TEXT)')} END"
 
 
 def csv_cell_sql(column, escape_formulas=True, nul_safe=False):
