@@ -212,10 +212,24 @@ def print_export_table(results, orgs, counts, methods):
                   f"{rate / shell_rate:.2f} | {ttfb} | {rss} |")
 
 
-def measure_concurrency(server, org, count, runs, exports=4):
-    """`exports` CSV exports at once, and /-/versions.json polled meanwhile."""
-    singles, together, latencies = [], [], []
+def at_once(function, times):
+    """Run `function` `times` times at once, in threads; the seconds until all are done."""
+    threads = [threading.Thread(target=function) for _ in range(times)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
+def measure_concurrency(server, db_path, org, count, runs, exports=4):
+    """`exports` CSV exports at once, and /-/versions.json polled meanwhile. As a control,
+    what this machine gives two processes at once: two sqlite3 shells against one."""
+    singles, together, latencies, shell_speedups = [], [], [], []
     for _ in range(runs):
+        one_shell = shell(db_path, org)[0]
+        shell_speedups.append(2 * one_shell / at_once(lambda: shell(db_path, org), 2))
         singles.append(count / curl(server, f"/export/sellers/csv?org_id={org}")[0])
         stop = threading.Event()
 
@@ -228,14 +242,8 @@ def measure_concurrency(server, org, count, runs, exports=4):
 
         poller = threading.Thread(target=poll)
         poller.start()
-        start = time.perf_counter()
-        threads = [threading.Thread(target=curl, args=(server, f"/export/sellers/csv?org_id={org}"))
-                   for _ in range(exports)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        together.append(exports * count / (time.perf_counter() - start))
+        seconds = at_once(lambda: curl(server, f"/export/sellers/csv?org_id={org}"), exports)
+        together.append(exports * count / seconds)
         stop.set()
         poller.join()
     latencies.sort()
@@ -247,6 +255,7 @@ def measure_concurrency(server, org, count, runs, exports=4):
     print(f"| speed-up over one alone | {statistics.median(together) / statistics.median(singles):.2f}x |")
     print(f"| /-/versions.json meanwhile, p95 / max ms ({len(latencies)} requests) | "
           f"{p95:.1f} / {latencies[-1]:.1f} |")
+    print(f"| control: two sqlite3 shells at once over one | {spread(shell_speedups, '{:.2f}x')} |")
 
 
 def main():
@@ -277,7 +286,7 @@ def main():
     try:
         results = measure_exports(server, db_path, orgs, counts, args.runs, methods)
         print_export_table(results, orgs, counts, methods)
-        measure_concurrency(server, orgs[-1], counts[orgs[-1]], args.runs)
+        measure_concurrency(server, db_path, orgs[-1], counts[orgs[-1]], args.runs)
     finally:
         server.stop()
 
