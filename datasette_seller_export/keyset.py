@@ -14,7 +14,6 @@ Pure: `batch_query` builds SQL and parameters, `iter_batches` drives any async `
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Optional, Sequence
 
-
 # `AS MATERIALIZED` (see batch_query) arrived in SQLite 3.35.0, March 2021.
 MINIMUM_SQLITE_VERSION = (3, 35, 0)
 
