@@ -71,12 +71,10 @@ def _contains_sql(value, character, nul_safe):
     """Whether the text `value` holds `character`. GLOB '*c*' looks for it with strcspn(),
     several times faster than instr(); but strcspn() stops at a NUL, so rows that hold one
     use instr()."""
+    literal = f"'{character}'" if character.isprintable() else f"char({ord(character)})"
     if nul_safe:
-        literal = f"'{character}'" if character.isprintable() else f"char({ord(character)})"
         return f"instr({value}, {literal})"
-    if character.isprintable():
-        return f"{value} GLOB '*{character}*'"
-    return f"{value} GLOB '*' || char({ord(character)}) || '*'"
+    return f"{value} GLOB '*' || {literal} || '*'"  # a constant pattern, built once per query
 
 
 # RFC 4180 minimal quoting: only a field holding a quote, comma, CR or LF is quoted.

@@ -114,10 +114,16 @@ def batch_query(
         for name, extra, order, part_limit in parts
     )
     counts = [f"(SELECT count(*) FROM {name})" for name, *_ in parts]
-    last_created_at, last_id = (_last_row(column, parts[-1][0]) for column in ("created_at", "id"))
-    if len(parts) == 2:
-        last_created_at = f"CASE WHEN {counts[1]} = 0 THEN {_last_row('created_at', 'dated')} END"
-        last_id = f"coalesce({last_id}, {_last_row('id', 'dated')})"
+    if len(parts) == 1:
+        last_created_at, last_id = (_last_row(column, parts[0][0]) for column in ("created_at", "id"))
+    else:
+        # The batch ends in the undated walk if that found any rows, else in the dated one.
+        ends_dated = f"{counts[1]} = 0"
+        last_created_at = f"CASE WHEN {ends_dated} THEN {_last_row('created_at', 'dated')} END"
+        last_id = (
+            f"CASE WHEN {ends_dated} THEN {_last_row('id', 'dated')}"
+            f" ELSE {_last_row('id', 'undated')} END"
+        )
     # Each part's rows joined; fetch_batch joins the parts, so no batch-sized string is copied
     # in SQL to do it.
     encoded = ", ".join(
