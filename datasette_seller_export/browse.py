@@ -2,7 +2,6 @@
 the menu item and table action that lead there. Pages come from the API's paging code."""
 
 import json
-import urllib.parse
 
 from datasette import Forbidden, NotFound
 from datasette.utils.asgi import BadRequest, Response
@@ -12,9 +11,15 @@ from .config import get_config
 from .database import datasette_execute
 from .keyset import count_query
 from .paging import fetch_page
-from .params import FILTER_PARAMETERS, ParameterError, parse_filters, parse_query_string
+from .params import (
+    FILTER_PARAMETERS,
+    ParameterError,
+    parse_filters,
+    parse_query_string,
+    url_with_query,
+)
 from .permissions import access_for
-from .schema import EXPORTED_COLUMNS
+from .schema import EXPORTED_COLUMNS, quote_identifier
 from .streaming import classify_database_error
 from .tokens import TokenError, encode_token
 from .views import DATABASE_ERRORS, RequestError, page_request, resolve_request
@@ -53,13 +58,8 @@ def _raise_for(error: RequestError):
     raise DatasetteError(str(error), status=error.status)
 
 
-def _url(datasette, path, pairs):
-    query = urllib.parse.urlencode(pairs)
-    return datasette.urls.path(path) + (f"?{query}" if query else "")
-
-
 async def _org_ids(db, table):
-    sql = _ORG_IDS_SQL.format(table='"' + table.replace('"', '""') + '"', limit=MAX_PICKER_ORGS)
+    sql = _ORG_IDS_SQL.format(table=quote_identifier(table), limit=MAX_PICKER_ORGS)
     return [row[0] for row in (await db.execute(sql)).rows]
 
 
@@ -109,7 +109,7 @@ async def browse_view(datasette, request):
         next_url = None
         if page.next_position is not None:
             size_pairs = [("_size", values["_size"])] if values.get("_size") else []
-            next_url = _url(
+            next_url = url_with_query(
                 datasette, PAGE_PATH,
                 carried + size_pairs + [("_next", encode_token(key, selection, page.next_position))],
             )
@@ -117,10 +117,10 @@ async def browse_view(datasette, request):
             rows=json.loads(b"[" + page.rows_json + b"]"),
             total=total,
             next_url=next_url,
-            first_url=_url(datasette, PAGE_PATH, carried) if after is not None else None,
+            first_url=url_with_query(datasette, PAGE_PATH, carried) if after is not None else None,
             downloads=[
                 {"label": label, "title": title,
-                 "href": _url(datasette, f"/export/sellers/{fmt}", carried + extra)}
+                 "href": url_with_query(datasette, f"/export/sellers/{fmt}", carried + extra)}
                 for label, fmt, extra, title in DOWNLOADS
             ],
         )

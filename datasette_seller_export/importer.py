@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from .schema import COLUMN_TYPES, ensure_table
+from .schema import COLUMN_TYPES, ensure_table, quote_identifier
 
 FORMATS = ("csv", "json", "ndjson")
 REQUIRED = ("id", "org_id")
@@ -101,8 +101,8 @@ def _csv_records(text_file):
 
 def _json_records(text_file, ndjson):
     if ndjson:
-        items = ((n, line) for n, line in enumerate((l for l in text_file if l.strip()), start=1))
-        for number, line in items:
+        lines = (line for line in text_file if line.strip())  # blank lines are not records
+        for number, line in enumerate(lines, start=1):
             try:
                 yield number, json.loads(line)
             except ValueError as error:
@@ -178,7 +178,7 @@ def import_records(db, table, records):
     one transaction. Returns an ImportSummary; on any error nothing is written."""
     summary = ImportSummary()
     columns = list(COLUMN_TYPES)
-    quoted_table = '"' + table.replace('"', '""') + '"'
+    quoted_table = quote_identifier(table)
     select = f"SELECT {', '.join(columns)} FROM {quoted_table} WHERE id = ?"
     insert = f"INSERT INTO {quoted_table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     update = f"UPDATE {quoted_table} SET {', '.join(c + ' = ?' for c in columns[1:])} WHERE id = ?"

@@ -14,6 +14,8 @@ Pure: `batch_query` builds SQL and parameters, `iter_batches` drives any async `
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Optional, Sequence
 
+from .schema import quote_identifier
+
 # `AS MATERIALIZED` (see batch_query) arrived in SQLite 3.35.0, March 2021.
 MINIMUM_SQLITE_VERSION = (3, 35, 0)
 
@@ -46,10 +48,6 @@ class Selection:
     flagged: Optional[bool] = None
 
 
-def _quote_identifier(name):
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _conditions(selection: Selection):
     """The WHERE of every query: one organisation, live rows, the flagged filter."""
     where = ["org_id = :org_id", "deleted_at IS NULL"]
@@ -63,7 +61,7 @@ def _conditions(selection: Selection):
 def count_query(selection: Selection):
     """How many rows the selection holds (an index range scan, like the batches)."""
     where, params = _conditions(selection)
-    table = _quote_identifier(selection.table)
+    table = quote_identifier(selection.table)
     return f"SELECT count(*) FROM {table} WHERE {' AND '.join(where)}", params
 
 
@@ -91,7 +89,7 @@ def batch_query(
     from using both cores.) Rows go into the table in the walk's order, and `group_concat`
     and the last-row lookups read them back in that order.
     """
-    table = _quote_identifier(selection.table)
+    table = quote_identifier(selection.table)
     where, params = _conditions(selection)
     params.update(limit=limit, separator=separator)
     newest_first = "created_at DESC, id DESC"

@@ -42,6 +42,12 @@ def parse_query_string(query_string: str, allowed) -> dict:
     return values
 
 
+def url_with_query(datasette, path, pairs):
+    """`path` inside Datasette's base URL, with `pairs` as its query string (if any)."""
+    query = urllib.parse.urlencode(pairs)
+    return datasette.urls.path(path) + (f"?{query}" if query else "")
+
+
 def parse_flagged(value: Optional[str]) -> Optional[bool]:
     if value is None or value == "":
         return None  # what a form's "all" choice sends

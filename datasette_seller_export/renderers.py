@@ -19,7 +19,7 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from .config import get_config
-from .params import ParameterError, parse_flagged
+from .params import ParameterError, parse_flagged, url_with_query
 from .permissions import ScopeError, access_for, resolve_org
 
 # Table-page parameters that change only order, paging or presentation: safe to drop.
@@ -55,7 +55,7 @@ def export_url_for(datasette, request, fmt, access):
             raise ScopeError(400, "Filter the table by org_id first: the export is one organisation at a time")
         raise
     pairs = [("org_id", org_id)] + ([("flagged", carried["flagged"])] if carried.get("flagged") else [])
-    return datasette.urls.path(f"/export/sellers/{fmt}") + "?" + urllib.parse.urlencode(pairs)
+    return url_with_query(datasette, f"/export/sellers/{fmt}", pairs)
 
 
 async def hand_over(datasette, request, database, table, fmt):

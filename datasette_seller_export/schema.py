@@ -42,6 +42,11 @@ NOT_NULL_COLUMNS = ("org_id",)
 KEYSET_INDEX_COLUMNS = ("org_id", "created_at", "id")
 
 
+def quote_identifier(name):
+    """A table or column name as an SQL identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def keyset_index_name(table):
     return f"idx_{table}_org_id_created_at_id"
 

@@ -1,7 +1,6 @@
 """HTTP views. Thin: parse, check, then hand over to the export engine."""
 
 import json
-import urllib.parse
 
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
@@ -20,6 +19,7 @@ from .params import (
     parse_filters,
     parse_query_string,
     parse_size,
+    url_with_query,
 )
 from .permissions import READ, ScopeError, access_for, resolve_org
 from .streaming import database_error_response, send_stream
@@ -133,9 +133,7 @@ async def api_view(datasette, request):
     if page.next_position is not None:
         next_token = encode_token(key, selection, page.next_position)
         query = filters.query_pairs() + [("_size", str(size)), ("_next", next_token)]
-        next_url = datasette.absolute_url(
-            request, datasette.urls.path("/-/sellers.json") + "?" + urllib.parse.urlencode(query)
-        )
+        next_url = datasette.absolute_url(request, url_with_query(datasette, "/-/sellers.json", query))
         headers["Link"] = f'<{next_url}>; rel="next"'
     # The rows are already JSON, encoded by SQLite; only the frame is written here.
     body = (
