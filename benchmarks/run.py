@@ -17,8 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,8 +25,10 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from conftest import Server as DatasetteServer  # noqa: E402  (the tests' real `datasette serve`)
+
 RESULTS = os.path.join(HERE, "results")
-SECRET = "benchmark-secret"
 MIN_MEASURE_SECONDS = 0.5
 COLUMNS = (
     "display_name, normalized_name, platform, platform_id, times_seen, feedback_percent, "
@@ -79,55 +79,27 @@ def pick_sizes(counts):
     return picks
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+class Server(DatasetteServer):
+    """`datasette serve` over the benchmark database, with its peak RSS sampled on demand."""
 
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as fp:
-        for line in fp:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-class Server:
     def __init__(self, db_path, batch_size=None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "datasette", "serve", db_path, "--root", "-p", str(self.port),
-                "-h", "127.0.0.1", "--setting", "sql_time_limit_ms", "5000"]
+        args = [db_path, "--root", "--setting", "sql_time_limit_ms", "5000"]
         if batch_size:
             args += ["-s", "plugins", json.dumps({"datasette-seller-export": {"batch_size": batch_size}})]
-        self.process = subprocess.Popen(
-            args, env=dict(os.environ, DATASETTE_SECRET=SECRET),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(self.url + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("datasette serve did not start")
-        from datasette.app import Datasette
-
-        self.cookie = "ds_actor=" + Datasette(secret=SECRET).sign({"a": {"id": "root"}}, "actor")
+        super().__init__(args, os.path.join(RESULTS, "server.log"))
+        self.cookie = "ds_actor=" + self.cookies({"id": "root"})["ds_actor"]
         self.peak_kb = 0
         self._sampling = False
 
     def sample_rss(self):
         """Track the server's peak RSS until stop_sampling(); returns the baseline."""
-        baseline = rss_kb(self.process.pid)
+        baseline = self.rss_kb()
         self.peak_kb = baseline
         self._sampling = True
 
         def loop():
             while self._sampling:
-                self.peak_kb = max(self.peak_kb, rss_kb(self.process.pid))
+                self.peak_kb = max(self.peak_kb, self.rss_kb())
                 time.sleep(0.005)
 
         self._thread = threading.Thread(target=loop, daemon=True)
@@ -138,13 +110,6 @@ class Server:
         self._sampling = False
         self._thread.join()
         return self.peak_kb
-
-    def stop(self):
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def curl(server, path):
