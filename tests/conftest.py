@@ -5,18 +5,22 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import httpx
 import pytest
 import pytest_asyncio
 import sqlite_utils
+from click.testing import CliRunner
 from datasette.app import Datasette
+from datasette.cli import cli
 
 from datasette_seller_export.schema import ensure_table
 
 HERE = os.path.dirname(__file__)
 REPO = os.path.dirname(HERE)
 SECRET = "test-secret-for-signed-cookies"
+ROOT = {"id": "root"}
 
 # Seller names as strangers write them: every character CSV and JSON must take care of.
 TRICKY_TEXTS = [
@@ -104,6 +108,32 @@ async def make_datasette():
 @pytest_asyncio.fixture
 async def ds(make_datasette, sellers_db):
     return await make_datasette(sellers_db, root=True)
+
+
+async def page_through(ds, query, actor=ROOT, limit=10_000):
+    """Follow `next` from the first page to the last; return (rows, pages)."""
+    rows, pages, path = [], [], f"/-/sellers.json?{query}"
+    while path and len(pages) < limit:
+        response = await ds.client.get(path, actor=actor)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["ok"] is True and set(body) == {"ok", "rows", "next", "next_url"}
+        rows += body["rows"]
+        pages.append(response)
+        if body["next"] is None:
+            assert body["next_url"] is None and "link" not in response.headers
+            path = None
+        else:
+            assert response.headers["link"] == f'<{body["next_url"]}>; rel="next"'
+            parsed = urllib.parse.urlsplit(body["next_url"])
+            assert dict(urllib.parse.parse_qsl(parsed.query))["_next"] == body["next"]
+            path = parsed.path + "?" + parsed.query
+    return rows, pages
+
+
+def run_cli(*args):
+    """`datasette seller-export ARGS...` through Datasette's own command line, in process."""
+    return CliRunner().invoke(cli, ["seller-export", *[str(a) for a in args]], catch_exceptions=False)
 
 
 def free_port():

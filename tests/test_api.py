@@ -2,33 +2,10 @@
 
 import base64
 import json
-import urllib.parse
 
 import pytest
+from conftest import ROOT, page_through
 from oracle import expected_export
-
-ROOT = {"id": "root"}
-
-
-async def page_through(ds, query, actor=ROOT, limit=10_000):
-    """Follow `next` from the first page to the last; return (rows, pages)."""
-    rows, pages, path = [], [], f"/-/sellers.json?{query}"
-    while path and len(pages) < limit:
-        response = await ds.client.get(path, actor=actor)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["ok"] is True and set(body) == {"ok", "rows", "next", "next_url"}
-        rows += body["rows"]
-        pages.append(response)
-        if body["next"] is None:
-            assert body["next_url"] is None and "link" not in response.headers
-            path = None
-        else:
-            assert response.headers["link"] == f'<{body["next_url"]}>; rel="next"'
-            parsed = urllib.parse.urlsplit(body["next_url"])
-            assert dict(urllib.parse.parse_qsl(parsed.query))["_next"] == body["next"]
-            path = parsed.path + "?" + parsed.query
-    return rows, pages
 
 
 @pytest.mark.asyncio

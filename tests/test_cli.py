@@ -6,33 +6,29 @@ from contextlib import closing
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
+from conftest import run_cli
 from datasette.cli import cli
 
 from datasette_seller_export.schema import EXPORTED_COLUMNS, INTERNAL_COLUMNS
 
 
-def run(*args):
-    result = CliRunner().invoke(cli, ["seller-export", *args], catch_exceptions=False)
-    return result
-
-
 def test_init_creates_table_and_index_and_is_idempotent(tmp_path):
     path = str(tmp_path / "m.db")
-    first = run("init", path)
+    first = run_cli("init", path)
     assert first.exit_code == 0
     assert "created table sellers" in first.output and "created index" in first.output
     db = sqlite_utils.Database(path)
     assert set(db["sellers"].columns_dict) == set(EXPORTED_COLUMNS + INTERNAL_COLUMNS)
     assert db["sellers"].pks == ["id"]
     assert ["org_id", "created_at", "id"] in [i.columns for i in db["sellers"].indexes]
-    again = run("init", path)
+    again = run_cli("init", path)
     assert again.exit_code == 0 and "already in place" in again.output
 
 
 def test_init_adds_what_an_existing_mirror_lacks(tmp_path):
     path = str(tmp_path / "m.db")
     sqlite_utils.Database(path)["sellers"].insert({"id": "x", "org_id": "o", "display_name": "kept"}, pk="id")
-    result = run("init", path)
+    result = run_cli("init", path)
     assert "added column sellers.flagged" in result.output and "created index" in result.output
     db = sqlite_utils.Database(path)
     assert list(db["sellers"].rows)[0]["display_name"] == "kept"
@@ -40,16 +36,16 @@ def test_init_adds_what_an_existing_mirror_lacks(tmp_path):
 
 def test_demo_data_is_deterministic_and_has_the_hard_cases(tmp_path):
     one, two = str(tmp_path / "one.db"), str(tmp_path / "two.db")
-    result = run("demo", one, "--rows", "3000", "--orgs", "4", "--seed", "7")
+    result = run_cli("demo", one, "--rows", "3000", "--orgs", "4", "--seed", "7")
     assert result.exit_code == 0 and "3,000 demo sellers in 4 organisations" in result.output
-    run("demo", two, "--rows", "3000", "--orgs", "4", "--seed", "7")
+    run_cli("demo", two, "--rows", "3000", "--orgs", "4", "--seed", "7")
 
     def dump(path):
         with closing(sqlite3.connect(path)) as conn:
             return conn.execute("SELECT * FROM sellers ORDER BY id").fetchall()
 
     assert dump(one) == dump(two)
-    run("demo", one, "--rows", "3000", "--orgs", "4", "--seed", "7")  # again: replaces, adds nothing
+    run_cli("demo", one, "--rows", "3000", "--orgs", "4", "--seed", "7")  # again: replaces, adds nothing
     conn = sqlite3.connect(one)
     q = lambda sql, *params: conn.execute(sql, params).fetchone()[0]  # noqa: E731
     assert q("SELECT count(*) FROM sellers") == 3000
@@ -61,7 +57,7 @@ def test_demo_data_is_deterministic_and_has_the_hard_cases(tmp_path):
         assert q("SELECT count(*) FROM sellers WHERE instr(display_name, ?)", needle) > 0, needle
     assert q("SELECT count(*) FROM sellers WHERE feedback_percent IS NULL") > 0
     different = str(tmp_path / "three.db")
-    run("demo", different, "--rows", "3000", "--orgs", "4", "--seed", "8")
+    run_cli("demo", different, "--rows", "3000", "--orgs", "4", "--seed", "8")
     assert dump(one) != dump(different)
     conn.close()
 

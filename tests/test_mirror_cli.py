@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_sellers_db
+from conftest import build_sellers_db, run_cli
 from datasette.cli import cli
 from oracle import expected_export
 
@@ -19,10 +19,6 @@ from datasette_seller_export.schema import COLUMN_TYPES
 
 ROOT = {"id": "root"}
 ORGS = ["org-a", "org-b", "org-one", "org-empty", 'org/with "odd" id\r\n']
-
-
-def run(*args):
-    return CliRunner().invoke(cli, ["seller-export", *[str(a) for a in args]], catch_exceptions=False)
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -39,7 +35,7 @@ async def test_export_writes_the_same_bytes_as_http(ds, sellers_db, tmp_path, fm
             if flagged:
                 args += ["--flagged", flagged]
                 query["flagged"] = flagged
-            result = await asyncio.to_thread(run, *args)  # the CLI runs its own event loop
+            result = await asyncio.to_thread(run_cli, *args)  # the CLI runs its own event loop
             assert result.exit_code == 0, result.output
             http = await ds.client.get(f"/export/sellers/{fmt}", params=query, actor=ROOT)
             assert out.read_bytes() == http.content, (org_id, flagged)
@@ -132,7 +128,7 @@ def test_a_production_dump_round_trips_through_import(sellers_db, tmp_path, fmt)
     dump = tmp_path / f"dump.{fmt}"
     rows = write_dump(sellers_db, dump, fmt)
     mirror = tmp_path / "mirror.db"
-    result = run("import", mirror, dump)
+    result = run_cli("import", mirror, dump)
     assert result.exit_code == 0, result.output
     assert f"{len(rows):,} inserted, 0 updated, 0 unchanged" in result.output
     for org_id in ORGS:
@@ -140,13 +136,13 @@ def test_a_production_dump_round_trips_through_import(sellers_db, tmp_path, fmt)
             assert expected_export(str(mirror), org_id, export_format) == expected_export(
                 sellers_db, org_id, export_format
             ), (org_id, export_format)
-            assert run("export", mirror, "--org", org_id, "--format", export_format).stdout_bytes == run(
+            assert run_cli("export", mirror, "--org", org_id, "--format", export_format).stdout_bytes == run_cli(
                 "export", sellers_db, "--org", org_id, "--format", export_format
             ).stdout_bytes
     assert sorted(production_rows(str(mirror)), key=lambda r: r["id"]) == sorted(
         production_rows(sellers_db), key=lambda r: r["id"]
     )
-    again = run("import", mirror, dump)
+    again = run_cli("import", mirror, dump)
     assert f"0 inserted, 0 updated, {len(rows):,} unchanged" in again.output
 
 
@@ -154,11 +150,11 @@ def test_import_updates_changed_rows(sellers_db, tmp_path):
     dump = tmp_path / "dump.ndjson"
     rows = write_dump(sellers_db, dump, "ndjson")
     mirror = tmp_path / "mirror.db"
-    run("import", mirror, dump)
+    run_cli("import", mirror, dump)
     rows[0]["display_name"] = "Renamed"
     rows[1]["deleted_at"] = "2026-01-01T00:00:00Z"
     dump.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = run("import", mirror, dump)
+    result = run_cli("import", mirror, dump)
     assert f"0 inserted, 2 updated, {len(rows) - 2:,} unchanged" in result.output
 
 
@@ -194,7 +190,7 @@ def test_a_bad_record_stops_the_import_and_changes_nothing(sellers_db, tmp_path,
         text = json.dumps(rows) if fmt == "json" else "".join(json.dumps(r) + "\n" for r in rows)
         dump.write_text(text)
     record_number = middle + 1
-    result = run("import", mirror, dump)
+    result = run_cli("import", mirror, dump)
     assert result.exit_code == 1
     assert f"record {record_number}: {message}" in result.output
     assert "nothing was imported" in result.output
@@ -205,7 +201,7 @@ def test_a_failed_import_into_a_new_file_creates_no_table(tmp_path):
     dump = tmp_path / "dump.ndjson"
     dump.write_text('{"id": "x"}\n')
     mirror = tmp_path / "new.db"
-    result = run("import", mirror, dump)
+    result = run_cli("import", mirror, dump)
     assert result.exit_code == 1 and "record 1: missing columns" in result.output
     assert not sqlite3.connect(mirror).execute("SELECT name FROM sqlite_master").fetchall()
 
@@ -224,7 +220,7 @@ def test_a_failed_import_into_a_new_file_creates_no_table(tmp_path):
 def test_unreadable_dumps(tmp_path, name, content, message):
     dump = tmp_path / name
     dump.write_text(content)
-    result = run("import", tmp_path / "m.db", dump)
+    result = run_cli("import", tmp_path / "m.db", dump)
     assert result.exit_code == 1 and message in result.output
 
 
