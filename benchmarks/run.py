@@ -49,8 +49,20 @@ def build_database(rows, orgs, seed):
     if not os.path.exists(path):
         print(f"building {path}", file=sys.stderr)
         subprocess.run(
-            [sys.executable, "-m", "datasette", "seller-export", "demo", path + ".tmp",
-             "--rows", str(rows), "--orgs", str(orgs), "--seed", str(seed)],
+            [
+                sys.executable,
+                "-m",
+                "datasette",
+                "seller-export",
+                "demo",
+                path + ".tmp",
+                "--rows",
+                str(rows),
+                "--orgs",
+                str(orgs),
+                "--seed",
+                str(seed),
+            ],
             check=True,
         )
         os.rename(path + ".tmp", path)
@@ -59,9 +71,15 @@ def build_database(rows, orgs, seed):
 
 def live_counts(db_path):
     out = subprocess.run(
-        ["sqlite3", db_path, "SELECT org_id, count(*) FROM sellers WHERE deleted_at IS NULL "
-         "GROUP BY org_id ORDER BY 2 DESC"],
-        check=True, capture_output=True, text=True,
+        [
+            "sqlite3",
+            db_path,
+            "SELECT org_id, count(*) FROM sellers WHERE deleted_at IS NULL "
+            "GROUP BY org_id ORDER BY 2 DESC",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return {org: int(n) for org, n in (line.split("|") for line in out.split())}
 
@@ -85,7 +103,11 @@ class Server(DatasetteServer):
     def __init__(self, db_path, batch_size=None):
         args = [db_path, "--root", "--setting", "sql_time_limit_ms", "5000"]
         if batch_size:
-            args += ["-s", "plugins", json.dumps({"datasette-seller-export": {"batch_size": batch_size}})]
+            args += [
+                "-s",
+                "plugins",
+                json.dumps({"datasette-seller-export": {"batch_size": batch_size}}),
+            ]
         super().__init__(args, os.path.join(RESULTS, "server.log"))
         self.cookie = "ds_actor=" + self.cookies({"id": "root"})["ds_actor"]
         self.peak_kb = 0
@@ -115,16 +137,30 @@ class Server(DatasetteServer):
 def curl(server, path):
     """(seconds, seconds to first byte, bytes) for one GET, body thrown away."""
     out = subprocess.run(
-        ["curl", "-s", "-f", "-o", "/dev/null", "-b", server.cookie,
-         "-w", "%{time_total} %{time_starttransfer} %{size_download}", server.url + path],
-        check=True, capture_output=True, text=True,
+        [
+            "curl",
+            "-s",
+            "-f",
+            "-o",
+            "/dev/null",
+            "-b",
+            server.cookie,
+            "-w",
+            "%{time_total} %{time_starttransfer} %{size_download}",
+            server.url + path,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     return float(out[0]), float(out[1]), int(out[2])
 
 
 def shell(db_path, org):
-    sql = (f"SELECT {COLUMNS} FROM sellers WHERE org_id = '{org}' AND deleted_at IS NULL "
-           "ORDER BY created_at DESC, id DESC")
+    sql = (
+        f"SELECT {COLUMNS} FROM sellers WHERE org_id = '{org}' AND deleted_at IS NULL "
+        "ORDER BY created_at DESC, id DESC"
+    )
     start = time.perf_counter()
     with open(os.devnull, "wb") as devnull:
         subprocess.run(["sqlite3", "-csv", db_path, sql], check=True, stdout=devnull)
@@ -136,7 +172,8 @@ METHODS = {
     "plugin json": lambda s, db, org: curl(s, f"/export/sellers/json?org_id={org}"),
     "plugin ndjson": lambda s, db, org: curl(s, f"/export/sellers/ndjson?org_id={org}"),
     "datasette .csv?_stream=on&_size=max": lambda s, db, org: curl(
-        s, f"/{os.path.basename(db)[:-3]}/sellers.csv?_stream=on&_size=max&org_id={org}"
+        s,
+        f"/{os.path.basename(db)[:-3]}/sellers.csv?_stream=on&_size=max&org_id={org}"
         "&deleted_at__isnull=1&_sort_desc=created_at",
     ),
     "sqlite3 -csv shell": lambda s, db, org: shell(db, org),
@@ -163,7 +200,9 @@ def measure_exports(server, db_path, orgs, counts, runs, methods):
                     if ttfb is not None:
                         ttfbs.append(ttfb * 1000)
                 peak = server.stop_sampling()
-                entry = results.setdefault((name, org), {"rows_per_s": [], "ttfb_ms": [], "rss_mb": []})
+                entry = results.setdefault(
+                    (name, org), {"rows_per_s": [], "ttfb_ms": [], "rss_mb": []}
+                )
                 entry["rows_per_s"].append(len(seconds) * counts[org] / sum(seconds))
                 if ttfbs:
                     entry["ttfb_ms"].append(statistics.median(ttfbs))
@@ -174,7 +213,9 @@ def measure_exports(server, db_path, orgs, counts, runs, methods):
 
 
 def print_export_table(results, orgs, counts, methods):
-    print("| organisation (live rows) | method | rows/s, median (min-max) | vs shell | time to first byte, ms | server RSS growth, MB |")
+    print(
+        "| organisation (live rows) | method | rows/s, median (min-max) | vs shell | time to first byte, ms | server RSS growth, MB |"
+    )
     print("|---|---|---|---|---|---|")
     for org in orgs:
         shell_rate = statistics.median(results[("sqlite3 -csv shell", org)]["rows_per_s"])
@@ -183,8 +224,10 @@ def print_export_table(results, orgs, counts, methods):
             rate = statistics.median(entry["rows_per_s"])
             ttfb = spread(entry["ttfb_ms"], "{:.1f}") if entry["ttfb_ms"] else "-"
             rss = spread(entry["rss_mb"], "{:.1f}") if entry["rss_mb"] else "-"
-            print(f"| {org} ({counts[org]:,}) | {name} | {spread(entry['rows_per_s'])} | "
-                  f"{rate / shell_rate:.2f} | {ttfb} | {rss} |")
+            print(
+                f"| {org} ({counts[org]:,}) | {name} | {spread(entry['rows_per_s'])} | "
+                f"{rate / shell_rate:.2f} | {ttfb} | {rss} |"
+            )
 
 
 def at_once(function, times):
@@ -227,22 +270,34 @@ def measure_concurrency(server, db_path, org, count, runs, exports=4):
     print("|---|---|")
     print(f"| one export alone, rows/s | {spread(singles)} |")
     print(f"| {exports} at once, rows/s in all | {spread(together)} |")
-    print(f"| speed-up over one alone | {statistics.median(together) / statistics.median(singles):.2f}x |")
-    print(f"| /-/versions.json meanwhile, p95 / max ms ({len(latencies)} requests) | "
-          f"{p95:.1f} / {latencies[-1]:.1f} |")
+    print(
+        f"| speed-up over one alone | {statistics.median(together) / statistics.median(singles):.2f}x |"
+    )
+    print(
+        f"| /-/versions.json meanwhile, p95 / max ms ({len(latencies)} requests) | "
+        f"{p95:.1f} / {latencies[-1]:.1f} |"
+    )
     print(f"| control: two sqlite3 shells at once over one | {spread(shell_speedups, '{:.2f}x')} |")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--orgs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--skip-datasette", action="store_true",
-                        help="leave out Datasette's own stream (minutes at the biggest size)")
-    parser.add_argument("--batch-sizes", default="",
-                        help="comma-separated batch sizes to compare on the biggest org, e.g. 100,1000,5000")
+    parser.add_argument(
+        "--skip-datasette",
+        action="store_true",
+        help="leave out Datasette's own stream (minutes at the biggest size)",
+    )
+    parser.add_argument(
+        "--batch-sizes",
+        default="",
+        help="comma-separated batch sizes to compare on the biggest org, e.g. 100,1000,5000",
+    )
     args = parser.parse_args()
 
     ensure_tool("sqlite3", "sqlite3")
@@ -253,9 +308,11 @@ def main():
     methods = [m for m in METHODS if not (args.skip_datasette and m.startswith("datasette"))]
     with open("/proc/cpuinfo") as fp:
         cpu = next((l.split(":", 1)[1].strip() for l in fp if l.startswith("model name")), "?")
-    print(f"{args.rows:,} sellers in {args.orgs} organisations; {os.cpu_count()} cores, {cpu}; "
-          f"SQLite {subprocess.run(['sqlite3', '--version'], capture_output=True, text=True).stdout.split()[0]}; "
-          f"{args.runs} runs\n")
+    print(
+        f"{args.rows:,} sellers in {args.orgs} organisations; {os.cpu_count()} cores, {cpu}; "
+        f"SQLite {subprocess.run(['sqlite3', '--version'], capture_output=True, text=True).stdout.split()[0]}; "
+        f"{args.runs} runs\n"
+    )
 
     server = Server(db_path)
     try:
@@ -266,17 +323,23 @@ def main():
         server.stop()
 
     if args.batch_sizes:
-        print("\n| batch_size | plugin csv rows/s, biggest org | time to first byte, ms | server RSS growth, MB |")
+        print(
+            "\n| batch_size | plugin csv rows/s, biggest org | time to first byte, ms | server RSS growth, MB |"
+        )
         print("|---|---|---|---|")
         for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
             server = Server(db_path, batch_size)
             try:
-                entry = measure_exports(server, db_path, orgs[-1:], counts, args.runs, ["plugin csv"])
+                entry = measure_exports(
+                    server, db_path, orgs[-1:], counts, args.runs, ["plugin csv"]
+                )
             finally:
                 server.stop()
             entry = entry[("plugin csv", orgs[-1])]
-            print(f"| {batch_size:,} | {spread(entry['rows_per_s'])} | "
-                  f"{spread(entry['ttfb_ms'], '{:.1f}')} | {spread(entry['rss_mb'], '{:.1f}')} |")
+            print(
+                f"| {batch_size:,} | {spread(entry['rows_per_s'])} | "
+                f"{spread(entry['ttfb_ms'], '{:.1f}')} | {spread(entry['rss_mb'], '{:.1f}')} |"
+            )
 
 
 if __name__ == "__main__":

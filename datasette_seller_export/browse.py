@@ -103,15 +103,20 @@ async def browse_view(datasette, request):
             page = await fetch_page(execute, selection, size, after)
             total = (await execute(*count_query(selection)))[0][0]
         except DATABASE_ERRORS as error:
-            status, message, _ = classify_database_error(error, datasette.setting("sql_time_limit_ms"))
+            status, message, _ = classify_database_error(
+                error, datasette.setting("sql_time_limit_ms")
+            )
             raise DatasetteError(message, status=status)
         carried = filters.query_pairs()
         next_url = None
         if page.next_position is not None:
             size_pairs = [("_size", values["_size"])] if values.get("_size") else []
             next_url = url_with_query(
-                datasette, PAGE_PATH,
-                carried + size_pairs + [("_next", encode_token(key, selection, page.next_position))],
+                datasette,
+                PAGE_PATH,
+                carried
+                + size_pairs
+                + [("_next", encode_token(key, selection, page.next_position))],
             )
         context.update(
             rows=json.loads(b"[" + page.rows_json + b"]"),
@@ -119,8 +124,11 @@ async def browse_view(datasette, request):
             next_url=next_url,
             first_url=url_with_query(datasette, PAGE_PATH, carried) if after is not None else None,
             downloads=[
-                {"label": label, "title": title,
-                 "href": url_with_query(datasette, f"/export/sellers/{fmt}", carried + extra)}
+                {
+                    "label": label,
+                    "title": title,
+                    "href": url_with_query(datasette, f"/export/sellers/{fmt}", carried + extra),
+                }
                 for label, fmt, extra, title in DOWNLOADS
             ],
         )
@@ -146,10 +154,12 @@ def table_actions(datasette, actor, database, table):
             return []
         if not (await access_for(datasette, actor)).can_read:
             return []
-        return [{
-            "href": datasette.urls.path(PAGE_PATH),
-            "label": "Browse and export sellers",
-            "description": "One organisation at a time, exported columns only",
-        }]
+        return [
+            {
+                "href": datasette.urls.path(PAGE_PATH),
+                "label": "Browse and export sellers",
+                "description": "One organisation at a time, exported columns only",
+            }
+        ]
 
     return actions

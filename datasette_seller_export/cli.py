@@ -58,12 +58,27 @@ def init(db_path, table):
 @seller_export.command()
 @_db_argument
 @_table_option
-@click.option("--rows", type=click.IntRange(min=0), default=10_000, show_default=True,
-              help="Rows in all, soft-deleted ones included")
-@click.option("--orgs", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Organisations to spread them over")
-@click.option("--seed", type=int, default=1, show_default=True,
-              help="The same seed always gives the same data")
+@click.option(
+    "--rows",
+    type=click.IntRange(min=0),
+    default=10_000,
+    show_default=True,
+    help="Rows in all, soft-deleted ones included",
+)
+@click.option(
+    "--orgs",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Organisations to spread them over",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="The same seed always gives the same data",
+)
 def demo(db_path, table, rows, orgs, seed):
     """Fill DB with realistic demo sellers: unicode, commas, quotes, newlines, formula-like
     names, ties on created_at, NULLs and soft-deleted rows. Rows with the same ids are
@@ -71,6 +86,7 @@ def demo(db_path, table, rows, orgs, seed):
     db = sqlite_utils.Database(db_path)
     ensure_table(db, table)
     with click.progressbar(length=rows, label="Writing demo sellers", file=sys.stderr) as bar:
+
         def counted():
             for count, row in enumerate(demo_rows(rows, orgs, seed), start=1):
                 if count % INSERT_BATCH_SIZE == 0:
@@ -87,15 +103,30 @@ def demo(db_path, table, rows, orgs, seed):
 @seller_export.command(name="export")
 @click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
 @click.option("--org", "org_id", required=True, help="The organisation whose sellers to export")
-@click.option("--format", "format_name", type=click.Choice(list(FORMATS)), default="csv", show_default=True)
+@click.option(
+    "--format", "format_name", type=click.Choice(list(FORMATS)), default="csv", show_default=True
+)
 @click.option("--flagged", help="true or false (also 1 or 0): only flagged or unflagged sellers")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: standard output)")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: standard output)"
+)
 @click.option("--bom", is_flag=True, help="CSV only: start with a UTF-8 byte-order mark, for Excel")
-@click.option("--escape-formulas/--no-escape-formulas", default=True, show_default=True,
-              help="CSV only: prefix formula-like text with '")
-@click.option("--batch-size", type=click.IntRange(1, MAX_BATCH_SIZE), default=DEFAULT_BATCH_SIZE, show_default=True)
+@click.option(
+    "--escape-formulas/--no-escape-formulas",
+    default=True,
+    show_default=True,
+    help="CSV only: prefix formula-like text with '",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, MAX_BATCH_SIZE),
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+)
 @_table_option
-def export_command(db_path, org_id, format_name, flagged, output, bom, escape_formulas, batch_size, table):
+def export_command(
+    db_path, org_id, format_name, flagged, output, bom, escape_formulas, batch_size, table
+):
     """Export one organisation's sellers from DB: the same bytes as the HTTP endpoint."""
     try:
         flagged = parse_flagged(flagged)
@@ -126,8 +157,12 @@ def export_command(db_path, org_id, format_name, flagged, output, bom, escape_fo
 @seller_export.command(name="import")
 @_db_argument
 @click.argument("dump_path", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
-@click.option("--format", "format_name", type=click.Choice(IMPORT_FORMATS),
-              help="csv, json or ndjson (default: told by FILE's extension)")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(IMPORT_FORMATS),
+    help="csv, json or ndjson (default: told by FILE's extension)",
+)
 @_table_option
 def import_command(db_path, dump_path, format_name, table):
     """Mirror FILE, a dump of the production sellers table with every column, into DB:
@@ -137,10 +172,15 @@ def import_command(db_path, dump_path, format_name, table):
     db = sqlite_utils.Database(db_path)
     try:
         fmt = format_for(dump_path, format_name)
-        with open(dump_path, "rb") as raw, click.progressbar(
-            length=os.path.getsize(dump_path), label="Importing", file=sys.stderr
-        ) as bar:
-            text = io.TextIOWrapper(CountingReader(raw, bar.update), encoding="utf-8-sig", newline="")
+        with (
+            open(dump_path, "rb") as raw,
+            click.progressbar(
+                length=os.path.getsize(dump_path), label="Importing", file=sys.stderr
+            ) as bar,
+        ):
+            text = io.TextIOWrapper(
+                CountingReader(raw, bar.update), encoding="utf-8-sig", newline=""
+            )
             summary = import_records(db, table, read_records(text, fmt))
     except DumpError as error:
         raise click.ClickException(f"{dump_path}: {error}; nothing was imported")

@@ -35,8 +35,8 @@ class Config:
 
 
 _KEYS = {
-    "database": (str, "the name of an attached database, e.g. \"sellers\""),
-    "table": (str, "a table name, e.g. \"sellers\""),
+    "database": (str, 'the name of an attached database, e.g. "sellers"'),
+    "table": (str, 'a table name, e.g. "sellers"'),
     "batch_size": (int, f"a whole number from 1 to {MAX_BATCH_SIZE:,}"),
     "csv_escape_formulas": (bool, "true or false"),
     "protect_raw_table": (bool, "true or false"),
@@ -123,4 +123,3 @@ def get_config(datasette) -> Config:
         return _configs[datasette]
     except KeyError:
         raise RuntimeError(f"{PLUGIN_NAME}: configuration used before Datasette's startup")
-

@@ -129,9 +129,15 @@ def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS):
     # printf's %s stops at a NUL character. PostgreSQL text cannot hold one, but a mirror
     # might: such rows are joined with ||, which keeps every byte, so no cell is truncated.
     # (JSON needs no such care: json_quote escapes NUL before printf sees it.)
-    has_nul = " OR ".join(_contains_sql(c, "\0", nul_safe=True) for c in columns if COLUMN_TYPES[c] is str)
+    has_nul = " OR ".join(
+        _contains_sql(c, "\0", nul_safe=True) for c in columns if COLUMN_TYPES[c] is str
+    )
     exact_cells = [csv_cell_sql(column, escape_formulas, nul_safe=True) for column in columns]
-    exact = "CAST(" + " || ',' || ".join(f"({cell})" for cell in exact_cells) + " || char(13, 10) AS BLOB)"
+    exact = (
+        "CAST("
+        + " || ',' || ".join(f"({cell})" for cell in exact_cells)
+        + " || char(13, 10) AS BLOB)"
+    )
     return f"CASE WHEN {has_nul} THEN {exact} ELSE {fast} END"
 
 
@@ -168,8 +174,12 @@ class Format:
 FORMATS = {
     "csv": Format("csv", "csv", "text/csv; charset=utf-8", prefix=csv_header()),
     "json": Format(
-        "json", "json", "application/json; charset=utf-8",
-        prefix=b"[", separator=b",\n", suffix=b"]",
+        "json",
+        "json",
+        "application/json; charset=utf-8",
+        prefix=b"[",
+        separator=b",\n",
+        suffix=b"]",
     ),
     "ndjson": Format("ndjson", "ndjson", "application/x-ndjson"),
 }

@@ -45,7 +45,10 @@ def format_for(path, given=None):
     if extension == "jsonl":
         extension = "ndjson"
     if extension not in FORMATS:
-        raise DumpError(None, f"cannot tell the format of {path!r} from its extension: pass --format csv, json or ndjson")
+        raise DumpError(
+            None,
+            f"cannot tell the format of {path!r} from its extension: pass --format csv, json or ndjson",
+        )
     return extension
 
 
@@ -79,7 +82,10 @@ def parse_csv_record(text, number):
         if position == len(text):
             return fields
         if text[position] != ",":
-            raise DumpError(number, f"malformed CSV at character {position + 1}: {text[position:position + 20]!r}")
+            raise DumpError(
+                number,
+                f"malformed CSV at character {position + 1}: {text[position : position + 20]!r}",
+            )
         position += 1
 
 
@@ -121,9 +127,14 @@ def _check_columns(names, number):
     unknown = [n for n in names if n not in COLUMN_TYPES]
     missing = [c for c in COLUMN_TYPES if c not in names]
     if unknown:
-        raise DumpError(number, f"unknown columns {', '.join(map(repr, unknown))}: the sellers table has {', '.join(COLUMN_TYPES)}")
+        raise DumpError(
+            number,
+            f"unknown columns {', '.join(map(repr, unknown))}: the sellers table has {', '.join(COLUMN_TYPES)}",
+        )
     if missing:
-        raise DumpError(number, f"missing columns {', '.join(missing)}: a dump holds every column of the table")
+        raise DumpError(
+            number, f"missing columns {', '.join(missing)}: a dump holds every column of the table"
+        )
 
 
 def _typed(column, value, number, from_csv):

@@ -102,7 +102,12 @@ def batch_query(
     else:
         params.update(after_id=after.id, after_created_at=after.created_at)
         parts = [
-            ("dated", ["(created_at, id) < (:after_created_at, :after_id)"], newest_first, ":limit"),
+            (
+                "dated",
+                ["(created_at, id) < (:after_created_at, :after_id)"],
+                newest_first,
+                ":limit",
+            ),
             # Runs only as far as the dated rows fell short of the batch.
             ("undated", ["created_at IS NULL"], "id DESC", ":limit - (SELECT count(*) FROM dated)"),
         ]
@@ -113,7 +118,9 @@ def batch_query(
     )
     counts = [f"(SELECT count(*) FROM {name})" for name, *_ in parts]
     if len(parts) == 1:
-        last_created_at, last_id = (_last_row(column, parts[0][0]) for column in ("created_at", "id"))
+        last_created_at, last_id = (
+            _last_row(column, parts[0][0]) for column in ("created_at", "id")
+        )
     else:
         # The batch ends in the undated walk if that found any rows, else in the dated one.
         ends_dated = f"{counts[1]} = 0"
@@ -147,7 +154,9 @@ async def fetch_batch(execute: Execute, selection, row_sql, limit, after=None, s
     sql, params = batch_query(selection, row_sql, limit, after, separator)
     count, last_created_at, last_id, *parts = (await execute(sql, params))[0]
     position = Position(created_at=last_created_at, id=last_id) if count else None
-    return Batch(encoded=separator.join(part for part in parts if part), count=count, position=position)
+    return Batch(
+        encoded=separator.join(part for part in parts if part), count=count, position=position
+    )
 
 
 async def iter_batches(execute: Execute, selection, row_sql, batch_size, separator=b""):

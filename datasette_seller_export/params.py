@@ -80,4 +80,6 @@ def parse_size(value: Optional[str], default: int, maximum: int) -> int:
         return maximum
     if value.isascii() and value.isdigit() and int(value) > 0:
         return min(int(value), maximum)
-    raise ParameterError(f"_size={value!r} is not understood: use a whole number from 1 to {maximum}, or max")
+    raise ParameterError(
+        f"_size={value!r} is not understood: use a whole number from 1 to {maximum}, or max"
+    )

@@ -103,5 +103,9 @@ async def raw_table_rules(datasette, actor, action) -> Optional[PermissionSQL]:
     child = ":seller_table" if action in _TABLE_ACTIONS else "NULL"
     return PermissionSQL(
         sql=f"SELECT :seller_db AS parent, {child} AS child, 0 AS allow, :seller_reason AS reason",
-        params={"seller_db": config.database, "seller_table": config.table, "seller_reason": reason},
+        params={
+            "seller_db": config.database,
+            "seller_table": config.table,
+            "seller_reason": reason,
+        },
     )

@@ -24,13 +24,29 @@ from .permissions import ScopeError, access_for, resolve_org
 
 # Table-page parameters that change only order, paging or presentation: safe to drop.
 _PRESENTATION_PARAMETERS = {
-    "_sort", "_sort_desc", "_size", "_next", "_col", "_nocol", "_facet", "_facet_array",
-    "_facet_date", "_nofacet", "_nocount", "_labels", "_nolabels", "_trace", "_timelimit", "_ttl",
+    "_sort",
+    "_sort_desc",
+    "_size",
+    "_next",
+    "_col",
+    "_nocol",
+    "_facet",
+    "_facet_array",
+    "_facet_date",
+    "_nofacet",
+    "_nocount",
+    "_labels",
+    "_nolabels",
+    "_trace",
+    "_timelimit",
+    "_ttl",
 }
 # The two filters the export understands, as the table page spells them.
 _CARRIED = {
-    "org_id": "org_id", "org_id__exact": "org_id",
-    "flagged": "flagged", "flagged__exact": "flagged",
+    "org_id": "org_id",
+    "org_id__exact": "org_id",
+    "flagged": "flagged",
+    "flagged__exact": "flagged",
 }
 
 
@@ -52,9 +68,13 @@ def export_url_for(datasette, request, fmt, access):
         org_id = resolve_org(access, carried.get("org_id") or None)
     except ScopeError as error:
         if error.status == 400:
-            raise ScopeError(400, "Filter the table by org_id first: the export is one organisation at a time")
+            raise ScopeError(
+                400, "Filter the table by org_id first: the export is one organisation at a time"
+            )
         raise
-    pairs = [("org_id", org_id)] + ([("flagged", carried["flagged"])] if carried.get("flagged") else [])
+    pairs = [("org_id", org_id)] + (
+        [("flagged", carried["flagged"])] if carried.get("flagged") else []
+    )
     return url_with_query(datasette, f"/export/sellers/{fmt}", pairs)
 
 

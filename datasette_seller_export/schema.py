@@ -87,9 +87,7 @@ def ensure_table(db: sqlite_utils.Database, table: str = "sellers"):
                 db[table].add_column(column, column_type)
                 changes.append(f"added column {table}.{column}")
     index_name = keyset_index_name(table)
-    if not any(
-        list(index.columns) == list(KEYSET_INDEX_COLUMNS) for index in db[table].indexes
-    ):
+    if not any(list(index.columns) == list(KEYSET_INDEX_COLUMNS) for index in db[table].indexes):
         db[table].create_index(KEYSET_INDEX_COLUMNS, index_name=index_name)
         changes.append(f"created index {index_name}")
     return changes

@@ -21,9 +21,17 @@ def classify_database_error(error: Exception, sql_time_limit_ms: int):
     message = str(error)
     log.warning("export failed before the first byte: %s: %s", type(error).__name__, message)
     if isinstance(error, QueryInterrupted):
-        return 503, f"A batch query took longer than sql_time_limit_ms ({sql_time_limit_ms} ms); try again", {}
+        return (
+            503,
+            f"A batch query took longer than sql_time_limit_ms ({sql_time_limit_ms} ms); try again",
+            {},
+        )
     if isinstance(error, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
-        return 503, "The sellers database is locked by a writer; try again shortly", {"Retry-After": "1"}
+        return (
+            503,
+            "The sellers database is locked by a writer; try again shortly",
+            {"Retry-After": "1"},
+        )
     return 500, f"The sellers database could not be read: {message}", {}
 
 
@@ -53,7 +61,9 @@ async def send_stream(send, receive, first_chunk: bytes, chunks, headers: dict, 
         {
             "type": "http.response.start",
             "status": 200,
-            "headers": [[k.lower().encode("latin-1"), v.encode("latin-1")] for k, v in headers.items()],
+            "headers": [
+                [k.lower().encode("latin-1"), v.encode("latin-1")] for k, v in headers.items()
+            ],
         }
     )
     disconnected = asyncio.Event()
@@ -64,7 +74,9 @@ async def send_stream(send, receive, first_chunk: bytes, chunks, headers: dict, 
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             sent += 1
             if disconnected.is_set():
-                log.warning("%s: client disconnected, export stopped after %d chunks", description, sent)
+                log.warning(
+                    "%s: client disconnected, export stopped after %d chunks", description, sent
+                )
                 return
             try:
                 chunk = await chunks.__anext__()

@@ -30,7 +30,9 @@ def token_key(datasette) -> bytes:
 
 
 def _fernet(key_material: bytes) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_CONTEXT).derive(key_material)
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_CONTEXT).derive(
+        key_material
+    )
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -40,7 +42,9 @@ def _binding(selection: Selection):
 
 def encode_token(key_material: bytes, selection: Selection, position: Position) -> str:
     payload = {"for": _binding(selection), "after": [position.created_at, position.id]}
-    token = _fernet(key_material).encrypt(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    token = _fernet(key_material).encrypt(
+        json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    )
     return token.decode("ascii")
 
 

@@ -52,7 +52,9 @@ async def resolve_request(datasette, request, extra_parameters=()):
     if not access.can_read:
         raise RequestError(403, f"Permission denied: this needs the {READ} action")
     try:
-        values = parse_query_string(request.query_string, FILTER_PARAMETERS + tuple(extra_parameters))
+        values = parse_query_string(
+            request.query_string, FILTER_PARAMETERS + tuple(extra_parameters)
+        )
         filters = parse_filters(values)
         org_id = resolve_org(access, filters.org_id)
     except ParameterError as error:
@@ -133,12 +135,19 @@ async def api_view(datasette, request):
     if page.next_position is not None:
         next_token = encode_token(key, selection, page.next_position)
         query = filters.query_pairs() + [("_size", str(size)), ("_next", next_token)]
-        next_url = datasette.absolute_url(request, url_with_query(datasette, "/-/sellers.json", query))
+        next_url = datasette.absolute_url(
+            request, url_with_query(datasette, "/-/sellers.json", query)
+        )
         headers["Link"] = f'<{next_url}>; rel="next"'
     # The rows are already JSON, encoded by SQLite; only the frame is written here.
     body = (
-        b'{"ok":true,"rows":[' + page.rows_json + b'],"next":' + json.dumps(next_token).encode()
-        + b',"next_url":' + json.dumps(next_url).encode() + b"}"
+        b'{"ok":true,"rows":['
+        + page.rows_json
+        + b'],"next":'
+        + json.dumps(next_token).encode()
+        + b',"next_url":'
+        + json.dumps(next_url).encode()
+        + b"}"
     )
     return Response(body, content_type="application/json; charset=utf-8", headers=headers)
 

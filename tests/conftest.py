@@ -24,15 +24,37 @@ ROOT = {"id": "root"}
 
 # Seller names as strangers write them: every character CSV and JSON must take care of.
 TRICKY_TEXTS = [
-    "Plain Seller", "Commas, Inc.", 'The "Best" Deals', "Line one\nLine two", "cr\ronly",
-    "crlf\r\nboth", "=SUM(A1:A9)", "+44 Traders", "-minus", "@handle", "\ttab first",
-    "\rcr first", "Ünïcödé 東京 🛒", "O'Brien's", "", "   ", "<script>alert(1)</script>",
-    "\x01control\x1f", "back\\slash", "trailing space ", "emoji 👩‍👩‍👧 family", "\u2028sep",
+    "Plain Seller",
+    "Commas, Inc.",
+    'The "Best" Deals',
+    "Line one\nLine two",
+    "cr\ronly",
+    "crlf\r\nboth",
+    "=SUM(A1:A9)",
+    "+44 Traders",
+    "-minus",
+    "@handle",
+    "\ttab first",
+    "\rcr first",
+    "Ünïcödé 東京 🛒",
+    "O'Brien's",
+    "",
+    "   ",
+    "<script>alert(1)</script>",
+    "\x01control\x1f",
+    "back\\slash",
+    "trailing space ",
+    "emoji 👩‍👩‍👧 family",
+    "\u2028sep",
 ]
 # A handful of created_at values, so that many rows tie on them, and NULL.
 CREATED_AT_POOL = [
-    "2025-03-01T10:00:00Z", "2025-03-01T10:00:00Z", "2025-02-28T23:59:59Z",
-    "2025-01-15T08:30:00Z", "2024-12-31T00:00:00Z", None,
+    "2025-03-01T10:00:00Z",
+    "2025-03-01T10:00:00Z",
+    "2025-02-28T23:59:59Z",
+    "2025-01-15T08:30:00Z",
+    "2024-12-31T00:00:00Z",
+    None,
 ]
 
 
@@ -79,7 +101,7 @@ def build_sellers_db(path, org_sizes, seed=0, deleted_per_org=3):
 def sellers_db(tmp_path):
     return build_sellers_db(
         tmp_path / "sellers.db",
-        {"org-a": 250, "org-b": 40, "org-one": 1, "org-empty": 0, "org/with \"odd\" id\r\n": 3},
+        {"org-a": 250, "org-b": 40, "org-one": 1, "org-empty": 0, 'org/with "odd" id\r\n': 3},
     )
 
 
@@ -88,13 +110,13 @@ async def make_datasette():
     """Datasette instances on real files, started, and closed after the test."""
     instances = []
 
-    async def make(*paths, plugin_config=None, config=None, metadata=None, root=False, settings=None):
+    async def make(
+        *paths, plugin_config=None, config=None, metadata=None, root=False, settings=None
+    ):
         config = dict(config or {})
         if plugin_config is not None:
             config.setdefault("plugins", {})["datasette-seller-export"] = plugin_config
-        ds = Datasette(
-            [str(p) for p in paths], config=config, metadata=metadata, settings=settings
-        )
+        ds = Datasette([str(p) for p in paths], config=config, metadata=metadata, settings=settings)
         ds.root_enabled = root
         await ds.invoke_startup()
         instances.append(ds)
@@ -133,7 +155,9 @@ async def page_through(ds, query, actor=ROOT, limit=10_000):
 
 def run_cli(*args):
     """`datasette seller-export ARGS...` through Datasette's own command line, in process."""
-    return CliRunner().invoke(cli, ["seller-export", *[str(a) for a in args]], catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, ["seller-export", *[str(a) for a in args]], catch_exceptions=False
+    )
 
 
 def free_port():
@@ -154,7 +178,17 @@ class Server:
         self.log_path = log_path
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "datasette", "serve", *args, "-p", str(self.port), "-h", "127.0.0.1"],
+            [
+                sys.executable,
+                "-m",
+                "datasette",
+                "serve",
+                *args,
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+            ],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -7,8 +7,15 @@ import json
 import sqlite3
 
 EXPORTED = (
-    "display_name", "normalized_name", "platform", "platform_id", "times_seen",
-    "feedback_percent", "feedback_count", "flagged", "created_at",
+    "display_name",
+    "normalized_name",
+    "platform",
+    "platform_id",
+    "times_seen",
+    "feedback_percent",
+    "feedback_count",
+    "flagged",
+    "created_at",
 )
 INTERNAL = ("id", "org_id", "first_seen_run_id", "last_seen_run_id", "updated_at", "deleted_at")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

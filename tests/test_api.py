@@ -12,7 +12,11 @@ from oracle import expected_export
 @pytest.mark.parametrize("size", [1, 7, 50, 249, 250, 251, "max", None])
 @pytest.mark.parametrize("flagged", [None, "true", "false"])
 async def test_paging_through_equals_the_export(ds, sellers_db, size, flagged):
-    query = "org_id=org-a" + (f"&_size={size}" if size else "") + (f"&flagged={flagged}" if flagged else "")
+    query = (
+        "org_id=org-a"
+        + (f"&_size={size}" if size else "")
+        + (f"&flagged={flagged}" if flagged else "")
+    )
     rows, pages = await page_through(ds, query)
     wanted = {None: None, "true": True, "false": False}[flagged]
     assert rows == json.loads(expected_export(sellers_db, "org-a", "json", flagged=wanted))
@@ -36,7 +40,10 @@ async def test_size_defaults_to_default_page_size_and_is_capped(make_datasette, 
 @pytest.mark.asyncio
 async def test_empty_and_single_page(ds):
     assert (await ds.client.get("/-/sellers.json?org_id=org-empty", actor=ROOT)).json() == {
-        "ok": True, "rows": [], "next": None, "next_url": None
+        "ok": True,
+        "rows": [],
+        "next": None,
+        "next_url": None,
     }
     one = (await ds.client.get("/-/sellers.json?org_id=org-one", actor=ROOT)).json()
     assert len(one["rows"]) == 1 and one["next"] is None
@@ -71,24 +78,34 @@ async def test_bad_tokens_are_400(make_datasette, ds, sellers_db):
     cases = {
         "garbage": ("org_id=org-a&_next=not-a-token", "not a valid paging token"),
         "flipped early": (f"org_id=org-a&_next={flip(token, 10)}", "not a valid paging token"),
-        "flipped late": (f"org_id=org-a&_next={flip(token, len(token) - 5)}", "not a valid paging token"),
+        "flipped late": (
+            f"org_id=org-a&_next={flip(token, len(token) - 5)}",
+            "not a valid paging token",
+        ),
         "truncated": (f"org_id=org-a&_next={token[:-8]}", "not a valid paging token"),
         "non-ascii": ("org_id=org-a&_next=%C3%A9%C3%A9", "not a valid paging token"),
         "other secret": (f"org_id=org-a&_next={foreign}", "not a valid paging token"),
         "other org": (f"org_id=org-b&_next={token}", "another organisation or other filters"),
-        "other filter": (f"org_id=org-a&flagged=true&_next={token}", "another organisation or other filters"),
+        "other filter": (
+            f"org_id=org-a&flagged=true&_next={token}",
+            "another organisation or other filters",
+        ),
     }
     for name, (query, message) in cases.items():
         response = await ds.client.get(f"/-/sellers.json?{query}", actor=ROOT)
         assert response.status_code == 400, name
         assert message in response.json()["error"], name
     # The genuine token still works.
-    assert (await ds.client.get(f"/-/sellers.json?org_id=org-a&_next={token}", actor=ROOT)).status_code == 200
+    assert (
+        await ds.client.get(f"/-/sellers.json?org_id=org-a&_next={token}", actor=ROOT)
+    ).status_code == 200
 
 
 @pytest.mark.asyncio
 async def test_a_token_from_one_org_actor_cannot_read_another_org(make_datasette, sellers_db):
-    ds = await make_datasette(sellers_db, config={"permissions": {"seller_collection.read": {"org_id": "*"}}})
+    ds = await make_datasette(
+        sellers_db, config={"permissions": {"seller_collection.read": {"org_id": "*"}}}
+    )
     alice, bob = {"id": "alice", "org_id": "org-a"}, {"id": "bob", "org_id": "org-b"}
     token = await first_token(ds, "_size=2", actor=alice)
     response = await ds.client.get(f"/-/sellers.json?_next={token}", actor=bob)
@@ -102,7 +119,9 @@ async def test_replicas_sharing_a_secret_accept_each_others_tokens(make_datasett
     two = await make_datasette(sellers_db, root=True)
     one._secret = two._secret = "shared"
     token = await first_token(one)
-    response = await two.client.get(f"/-/sellers.json?org_id=org-a&_size=5&_next={token}", actor=ROOT)
+    response = await two.client.get(
+        f"/-/sellers.json?org_id=org-a&_size=5&_next={token}", actor=ROOT
+    )
     assert response.status_code == 200
     rows, _ = await page_through(one, "org_id=org-a&_size=5")
     assert response.json()["rows"] == rows[5:10]
@@ -130,11 +149,17 @@ async def test_bad_api_parameters(ds, query, status, message):
 
 @pytest.mark.asyncio
 async def test_api_permissions_match_the_export(make_datasette, sellers_db):
-    ds = await make_datasette(sellers_db, config={"permissions": {"seller_collection.read": {"org_id": "*"}}})
+    ds = await make_datasette(
+        sellers_db, config={"permissions": {"seller_collection.read": {"org_id": "*"}}}
+    )
     assert (await ds.client.get("/-/sellers.json")).status_code == 403
     assert (await ds.client.get("/-/sellers.json", actor={"id": "x"})).status_code == 403
     own = await ds.client.get("/-/sellers.json?_size=max", actor={"id": "b", "org_id": "org-b"})
     assert own.json()["rows"] == json.loads(expected_export(sellers_db, "org-b", "json"))
-    other = await ds.client.get("/-/sellers.json?org_id=org-a", actor={"id": "b", "org_id": "org-b"})
+    other = await ds.client.get(
+        "/-/sellers.json?org_id=org-a", actor={"id": "b", "org_id": "org-b"}
+    )
     assert other.status_code == 403
-    assert (await ds.client.post("/-/sellers.json", actor={"id": "b", "org_id": "org-b"})).status_code == 405
+    assert (
+        await ds.client.post("/-/sellers.json", actor={"id": "b", "org_id": "org-b"})
+    ).status_code == 405

@@ -83,7 +83,9 @@ async def test_an_org_actor_pages_through_its_own_sellers(granted, sellers_db):
     path, cells, pages = "/-/sellers?_size=40", [], 0
     while path:
         response = await granted.client.get(path, actor=ORG_B)
-        assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+        assert response.status_code == 200 and response.headers["content-type"].startswith(
+            "text/html"
+        )
         page = Page(response.text)
         cells += page.rows
         pages += 1
@@ -92,7 +94,7 @@ async def test_an_org_actor_pages_through_its_own_sellers(granted, sellers_db):
     assert cells == expected_cells(sellers_db, "org-b")
     assert pages == 1  # 40 rows fit one page of 40 exactly: no empty second page
     response = await granted.client.get("/-/sellers", actor=ORG_B)
-    assert "<h3 class=\"table-summary\">40 sellers</h3>" in response.text
+    assert '<h3 class="table-summary">40 sellers</h3>' in response.text
     assert '<th class="col-display_name" scope="col">display_name</th>' in response.text
 
 
@@ -112,7 +114,9 @@ async def test_paging_and_the_flagged_filter_for_an_admin(granted, sellers_db):
 
 @pytest.mark.asyncio
 async def test_download_buttons_carry_the_filters(granted, sellers_db):
-    page = Page((await granted.client.get("/-/sellers?org_id=org-a&flagged=false", actor=ADMIN)).text)
+    page = Page(
+        (await granted.client.get("/-/sellers?org_id=org-a&flagged=false", actor=ADMIN)).text
+    )
     assert page.links["CSV"] == "/export/sellers/csv?org_id=org-a&flagged=false"
     assert page.links["CSV for Excel"] == "/export/sellers/csv?org_id=org-a&flagged=false&_bom=1"
     assert page.links["JSON"] == "/export/sellers/json?org_id=org-a&flagged=false"
@@ -201,10 +205,14 @@ async def test_renderers_appear_on_the_table_page_for_readers(granted):
     "path,location",
     [
         ("/sellers/sellers.sellers_csv?org_id=org-a", "/export/sellers/csv?org_id=org-a"),
-        ("/sellers/sellers.sellers_json?org_id__exact=org-a&flagged=1",
-         "/export/sellers/json?org_id=org-a&flagged=true"),
-        ("/sellers/sellers.sellers_csv?org_id=org-a&flagged__exact=0&_sort=id&_size=5",
-         "/export/sellers/csv?org_id=org-a&flagged=false"),
+        (
+            "/sellers/sellers.sellers_json?org_id__exact=org-a&flagged=1",
+            "/export/sellers/json?org_id=org-a&flagged=true",
+        ),
+        (
+            "/sellers/sellers.sellers_csv?org_id=org-a&flagged__exact=0&_sort=id&_size=5",
+            "/export/sellers/csv?org_id=org-a&flagged=false",
+        ),
     ],
 )
 async def test_renderers_hand_over_to_the_streaming_export(granted, sellers_db, path, location):
@@ -248,4 +256,6 @@ async def test_renderers_for_org_actors_when_the_raw_table_is_open(make_datasett
     # An actor allowed to see the table but not to export gets no links and a 403.
     stranger = {"id": "stranger"}
     assert "sellers_csv" not in (await ds.client.get("/sellers/sellers", actor=stranger)).text
-    assert (await ds.client.get("/sellers/sellers.sellers_csv?org_id=org-a", actor=stranger)).status_code == 403
+    assert (
+        await ds.client.get("/sellers/sellers.sellers_csv?org_id=org-a", actor=stranger)
+    ).status_code == 403

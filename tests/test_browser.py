@@ -33,17 +33,31 @@ def browser(tmp_path):
     downloads.mkdir()
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {
-        "download.default_directory": str(downloads),
-        "download.prompt_for_download": False,
-    })
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+        },
+    )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     driver.downloads = downloads
     yield driver
     driver.quit()
@@ -51,7 +65,9 @@ def browser(tmp_path):
 
 def table_cells(driver):
     return [
-        [td.text.strip() for td in tr.find_elements(By.TAG_NAME, "td")]  # NULL shows as a no-break space
+        [
+            td.text.strip() for td in tr.find_elements(By.TAG_NAME, "td")
+        ]  # NULL shows as a no-break space
         for tr in driver.find_elements(By.CSS_SELECTOR, "table.rows-and-columns tbody tr")
     ]
 
@@ -90,7 +106,10 @@ def test_browse_filter_page_and_download_in_chromium(serve, browser, tmp_path):
     browser.find_element(By.CSS_SELECTOR, "form.filters input[type=submit]").click()
     WebDriverWait(browser, 20).until(lambda driver: "flagged=true" in driver.current_url)
     flagged_rows = expected_rows(db_path, "org-a", True)
-    assert browser.find_element(By.CSS_SELECTOR, "h3.table-summary").text == f"{len(flagged_rows)} sellers, flagged"
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "h3.table-summary").text
+        == f"{len(flagged_rows)} sellers, flagged"
+    )
 
     # Next page: the rows that follow, in order.
     first_page = table_cells(browser)
@@ -106,7 +125,8 @@ def test_browse_filter_page_and_download_in_chromium(serve, browser, tmp_path):
     browser.find_element(By.LINK_TEXT, "CSV").click()
     saved = wait_for_download(browser.downloads)
     assert saved.name.startswith("sellers-org-a-") and saved.suffix == ".csv"
-    endpoint = httpx.get(server.url + "/export/sellers/csv?flagged=true", cookies={"ds_actor": cookie})
+    endpoint = httpx.get(
+        server.url + "/export/sellers/csv?flagged=true", cookies={"ds_actor": cookie}
+    )
     assert saved.read_bytes() == endpoint.content
     browser.save_screenshot(os.path.join(REPO, "test-artifacts", "sellers-page-flagged.png"))
-

@@ -27,7 +27,9 @@ def test_init_creates_table_and_index_and_is_idempotent(tmp_path):
 
 def test_init_adds_what_an_existing_mirror_lacks(tmp_path):
     path = str(tmp_path / "m.db")
-    sqlite_utils.Database(path)["sellers"].insert({"id": "x", "org_id": "o", "display_name": "kept"}, pk="id")
+    sqlite_utils.Database(path)["sellers"].insert(
+        {"id": "x", "org_id": "o", "display_name": "kept"}, pk="id"
+    )
     result = run_cli("init", path)
     assert "added column sellers.flagged" in result.output and "created index" in result.output
     db = sqlite_utils.Database(path)
@@ -45,7 +47,9 @@ def test_demo_data_is_deterministic_and_has_the_hard_cases(tmp_path):
             return conn.execute("SELECT * FROM sellers ORDER BY id").fetchall()
 
     assert dump(one) == dump(two)
-    run_cli("demo", one, "--rows", "3000", "--orgs", "4", "--seed", "7")  # again: replaces, adds nothing
+    run_cli(
+        "demo", one, "--rows", "3000", "--orgs", "4", "--seed", "7"
+    )  # again: replaces, adds nothing
     conn = sqlite3.connect(one)
     q = lambda sql, *params: conn.execute(sql, params).fetchone()[0]  # noqa: E731
     assert q("SELECT count(*) FROM sellers") == 3000
@@ -62,7 +66,9 @@ def test_demo_data_is_deterministic_and_has_the_hard_cases(tmp_path):
     conn.close()
 
 
-@pytest.mark.parametrize("args,message", [(["--rows", "-1"], "--rows"), (["--orgs", "0"], "--orgs")])
+@pytest.mark.parametrize(
+    "args,message", [(["--rows", "-1"], "--rows"), (["--orgs", "0"], "--orgs")]
+)
 def test_demo_refuses_bad_arguments(tmp_path, args, message):
     result = CliRunner().invoke(cli, ["seller-export", "demo", str(tmp_path / "x.db"), *args])
     assert result.exit_code == 2 and message in result.output

@@ -22,7 +22,9 @@ from datasette_seller_export.schema import EXPORTED_COLUMNS
 # Text as SQLite can store it (no lone surrogates), every control character included.
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 values = st.one_of(
-    st.none(), texts, st.integers(-(2**63), 2**63 - 1),
+    st.none(),
+    texts,
+    st.integers(-(2**63), 2**63 - 1),
     st.floats(allow_nan=False, allow_infinity=False),
 )
 
@@ -42,7 +44,9 @@ def sql_of(conn, expression, value):
 def python_csv_field(value, escape_formulas=True):
     if value is None:
         value = ""
-    elif isinstance(value, str) and escape_formulas and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    elif (
+        isinstance(value, str) and escape_formulas and value[:1] in ("=", "+", "-", "@", "\t", "\r")
+    ):
         value = "'" + value
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow([value, ""])  # two fields: no lone-"" quirk
@@ -54,7 +58,9 @@ def python_csv_field(value, escape_formulas=True):
 def test_csv_cell_matches_python_csv(conn, value, escape, nul_safe):
     # The fast cell (GLOB looks for the quote triggers) is only used on rows without a NUL.
     assume(nul_safe or not (isinstance(value, str) and "\x00" in value))
-    assert sql_of(conn, csv_cell_sql("v", escape, nul_safe), value) == python_csv_field(value, escape)
+    assert sql_of(conn, csv_cell_sql("v", escape, nul_safe), value) == python_csv_field(
+        value, escape
+    )
 
 
 @settings(max_examples=400, deadline=None)
@@ -64,7 +70,9 @@ def test_json_value_matches_json_dumps(conn, value):
     assert sql_of(conn, json_value_sql("v"), value) == expected
 
 
-@pytest.mark.parametrize("character", [chr(code) for code in range(0, 0x80)] + ["\u2028", "\x85", "é", "😀"])
+@pytest.mark.parametrize(
+    "character", [chr(code) for code in range(0, 0x80)] + ["\u2028", "\x85", "é", "😀"]
+)
 def test_every_ascii_character_in_json_and_csv(conn, character):
     value = f"a{character}b"
     assert sql_of(conn, json_value_sql("v"), value) == json.dumps(value, ensure_ascii=False)
@@ -73,8 +81,25 @@ def test_every_ascii_character_in_json_and_csv(conn, character):
 
 @pytest.mark.parametrize(
     "value",
-    [0.0, -0.0, 0.1 + 0.2, 1 / 3, 1e-05, 1e-4, 0.0001, 99.9, 100.0, 1e14, 1e15, 1e16, 1e300,
-     5e-324, 123456789012345.6, -87.25, 2.5e15],
+    [
+        0.0,
+        -0.0,
+        0.1 + 0.2,
+        1 / 3,
+        1e-05,
+        1e-4,
+        0.0001,
+        99.9,
+        100.0,
+        1e14,
+        1e15,
+        1e16,
+        1e300,
+        5e-324,
+        123456789012345.6,
+        -87.25,
+        2.5e15,
+    ],
 )
 def test_floats_are_written_with_their_shortest_round_trip_digits(conn, value):
     assert sql_of(conn, json_value_sql("v"), value) == repr(value)
@@ -90,12 +115,17 @@ def test_infinity_is_written_as_a_number_json_reads_back_as_infinity(conn):
 def test_every_formula_prefix_is_guarded_in_text_but_never_in_numbers(conn, prefix):
     guarded = sql_of(conn, csv_cell_sql("v"), prefix + "1+2")
     assert guarded.lstrip('"').startswith("'" + prefix)
-    assert sql_of(conn, csv_cell_sql("v", escape_formulas=False), prefix + "x").lstrip('"')[0] == prefix
+    assert (
+        sql_of(conn, csv_cell_sql("v", escape_formulas=False), prefix + "x").lstrip('"')[0]
+        == prefix
+    )
     assert sql_of(conn, csv_cell_sql("v"), -5) == "-5"
     assert sql_of(conn, csv_cell_sql("v"), -5.5) == "-5.5"
 
 
-@pytest.mark.parametrize("stored,csv_text,json_text", [(1, "true", "true"), (0, "false", "false"), (None, "", "null")])
+@pytest.mark.parametrize(
+    "stored,csv_text,json_text", [(1, "true", "true"), (0, "false", "false"), (None, "", "null")]
+)
 def test_flagged_is_a_boolean(conn, stored, csv_text, json_text):
     row = conn.execute(
         f"SELECT {csv_cell_sql('flagged')}, {json_value_sql('flagged')} FROM (SELECT ? AS flagged)",
@@ -112,7 +142,9 @@ def test_json_object_has_the_exported_keys_in_order(conn):
     assert json.loads(text)["flagged"] is True
 
 
-@pytest.mark.parametrize("name", ["nul\x00inside", "\x00", "end\x00", "a\x00,b", "\x00\"", "=\x00\n"])
+@pytest.mark.parametrize(
+    "name", ["nul\x00inside", "\x00", "end\x00", "a\x00,b", '\x00"', "=\x00\n"]
+)
 def test_a_nul_character_never_truncates_a_csv_line(conn, name):
     """printf's %s stops at NUL; a row holding one must still be written whole."""
     from datasette_seller_export.encoders import csv_line_sql
@@ -120,4 +152,10 @@ def test_a_nul_character_never_truncates_a_csv_line(conn, name):
     columns = ", ".join(f"? AS {c}" for c in EXPORTED_COLUMNS)
     params = [name, "n", "ebay", "p", 1, 2.5, 3, 0, "2025"]
     line = conn.execute(f"SELECT {csv_line_sql()} FROM (SELECT {columns})", params).fetchone()[0]
-    assert line == (",".join([python_csv_field(name), "n", "ebay", "p", "1", "2.5", "3", "false", "2025"]) + "\r\n").encode()
+    assert (
+        line
+        == (
+            ",".join([python_csv_field(name), "n", "ebay", "p", "1", "2.5", "3", "false", "2025"])
+            + "\r\n"
+        ).encode()
+    )

@@ -79,7 +79,15 @@ def test_parse_query_string_refuses(query_string, allowed, error):
 
 @pytest.mark.parametrize(
     "value,expected",
-    [(None, None), ("", None), ("true", True), ("TRUE", True), ("1", True), ("False", False), ("0", False)],
+    [
+        (None, None),
+        ("", None),
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("False", False),
+        ("0", False),
+    ],
 )
 def test_parse_flagged(value, expected):
     assert parse_flagged(value) is expected
@@ -108,7 +116,10 @@ def test_parse_flagged_refuses(value):
         ({"database": "nope"}, "'database' names 'nope', which is not attached"),
         ({"database": 3}, "'database' must be the name of an attached database"),
         ({"table": "vendors"}, "no attached database has the table 'vendors'"),
-        ({"database": "sellers", "table": "vendors"}, "database 'sellers': no table 'vendors'; create it with"),
+        (
+            {"database": "sellers", "table": "vendors"},
+            "database 'sellers': no table 'vendors'; create it with",
+        ),
         ("batch_size=5", "must be a mapping"),
     ],
 )
@@ -123,7 +134,9 @@ async def test_table_missing_columns_stops_startup(make_datasette, tmp_path):
     import sqlite_utils
 
     path = tmp_path / "sellers.db"
-    sqlite_utils.Database(str(path))["sellers"].insert({"id": "1", "org_id": "o", "display_name": "x"})
+    sqlite_utils.Database(str(path))["sellers"].insert(
+        {"id": "1", "org_id": "o", "display_name": "x"}
+    )
     with pytest.raises(StartupError, match="lacks the columns normalized_name, platform"):
         await make_datasette(path)
 
@@ -141,9 +154,13 @@ async def test_two_databases_with_the_table_need_a_choice(make_datasette, tmp_pa
 
 
 @pytest.mark.asyncio
-async def test_sqlite_too_old_for_the_keyset_queries_stops_startup(make_datasette, sellers_db, monkeypatch):
+async def test_sqlite_too_old_for_the_keyset_queries_stops_startup(
+    make_datasette, sellers_db, monkeypatch
+):
     from datasette_seller_export import config
 
     monkeypatch.setattr(config.sqlite3, "sqlite_version_info", (3, 31, 1))
-    with pytest.raises(StartupError, match="SQLite 3.35.0 or newer is needed, this Python has 3.31.1"):
+    with pytest.raises(
+        StartupError, match="SQLite 3.35.0 or newer is needed, this Python has 3.31.1"
+    ):
         await make_datasette(sellers_db)

@@ -42,7 +42,9 @@ async def test_exports_equal_direct_query_at_every_batch_edge(make_datasette, tm
 @pytest.mark.parametrize("flagged", ["true", "FALSE", "1", "0", ""])
 async def test_flagged_filter(ds, sellers_db, fmt, flagged):
     wanted = {"true": True, "false": False, "1": True, "0": False, "": None}[flagged.lower()]
-    response = await ds.client.get(f"/export/sellers/{fmt}?org_id=org-a&flagged={flagged}", actor=ROOT)
+    response = await ds.client.get(
+        f"/export/sellers/{fmt}?org_id=org-a&flagged={flagged}", actor=ROOT
+    )
     assert response.status_code == 200
     assert response.text == expected_export(sellers_db, "org-a", fmt, flagged=wanted)
     if wanted is not None:
@@ -89,7 +91,9 @@ async def test_csv_shape(ds, sellers_db):
         "feedback_percent,feedback_count,flagged,created_at\r\n"
     )
     # Formula-like text is neutralised; a negative number is not.
-    assert "'=SUM(A1:A9)" in response.text and ",'=SUM" not in response.text.replace("'=SUM(A1:A9)", "")
+    assert "'=SUM(A1:A9)" in response.text and ",'=SUM" not in response.text.replace(
+        "'=SUM(A1:A9)", ""
+    )
     assert ",-3.5," in response.text and ",'-3.5," not in response.text
     assert "'-42" in response.text  # platform_id is text, so it is guarded
 
@@ -112,22 +116,25 @@ async def test_csv_bom(ds, sellers_db):
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     "fmt,content_type",
-    [("csv", "text/csv; charset=utf-8"), ("json", "application/json; charset=utf-8"),
-     ("ndjson", "application/x-ndjson")],
+    [
+        ("csv", "text/csv; charset=utf-8"),
+        ("json", "application/json; charset=utf-8"),
+        ("ndjson", "application/x-ndjson"),
+    ],
 )
 async def test_headers_and_filename(ds, fmt, content_type):
     response = await ds.client.get(f"/export/sellers/{fmt}?org_id=org-b", actor=ROOT)
     assert response.headers["content-type"] == content_type
     disposition = response.headers["content-disposition"]
-    assert re.fullmatch(rf'attachment; filename="sellers-org-b-\d{{4}}-\d\d-\d\d\.{fmt}"', disposition)
+    assert re.fullmatch(
+        rf'attachment; filename="sellers-org-b-\d{{4}}-\d\d-\d\d\.{fmt}"', disposition
+    )
 
 
 @pytest.mark.asyncio
 async def test_odd_org_id_is_made_safe_in_the_filename(ds, sellers_db):
     org_id = 'org/with "odd" id\r\n'
-    response = await ds.client.get(
-        "/export/sellers/json", params={"org_id": org_id}, actor=ROOT
-    )
+    response = await ds.client.get("/export/sellers/json", params={"org_id": org_id}, actor=ROOT)
     assert response.status_code == 200
     assert response.text == expected_export(sellers_db, org_id, "json")
     disposition = response.headers["content-disposition"]

@@ -59,15 +59,23 @@ def instance(tmp_path_factory):
     for org in ORGS:
         for n in range(30):
             deleted = n % 10 == 9
-            rows.append({
-                "id": f"INTERNALID-{org}-{n}", "org_id": org,
-                "display_name": ("DELETEDMARK " if deleted else "") + f"{MARK[org]} <b>&'\"{n}",
-                "normalized_name": f"{MARK[org]} n{n}", "platform": f"{MARK[org]}-ebay",
-                "platform_id": f"{MARK[org]}-{n}", "times_seen": n, "flagged": n % 2,
-                "created_at": None if n % 7 == 0 else f"2025-01-{n % 5 + 1:02d}",
-                "first_seen_run_id": f"INTERNALRUN-{n}", "last_seen_run_id": f"INTERNALRUN-{n}",
-                "updated_at": "1999-09-09", "deleted_at": "1998-08-08" if deleted else None,
-            })
+            rows.append(
+                {
+                    "id": f"INTERNALID-{org}-{n}",
+                    "org_id": org,
+                    "display_name": ("DELETEDMARK " if deleted else "") + f"{MARK[org]} <b>&'\"{n}",
+                    "normalized_name": f"{MARK[org]} n{n}",
+                    "platform": f"{MARK[org]}-ebay",
+                    "platform_id": f"{MARK[org]}-{n}",
+                    "times_seen": n,
+                    "flagged": n % 2,
+                    "created_at": None if n % 7 == 0 else f"2025-01-{n % 5 + 1:02d}",
+                    "first_seen_run_id": f"INTERNALRUN-{n}",
+                    "last_seen_run_id": f"INTERNALRUN-{n}",
+                    "updated_at": "1999-09-09",
+                    "deleted_at": "1998-08-08" if deleted else None,
+                }
+            )
     db["sellers"].insert_all(rows)
     db.close()
     with open(os.path.join(REPO, "metadata.json")) as fp:
@@ -87,22 +95,66 @@ def request(instance, path, actor, headers=None):
 
 
 SURFACES = [
-    "/export/sellers/csv", "/export/sellers/json", "/export/sellers/ndjson", "/export/sellers/xml",
-    "/-/sellers.json", "/-/sellers", "/sellers/sellers.sellers_csv", "/sellers/sellers.sellers_json",
+    "/export/sellers/csv",
+    "/export/sellers/json",
+    "/export/sellers/ndjson",
+    "/export/sellers/xml",
+    "/-/sellers.json",
+    "/-/sellers",
+    "/sellers/sellers.sellers_csv",
+    "/sellers/sellers.sellers_json",
 ]
 DATASETTE_PAGES = [
-    "/sellers/sellers", "/sellers/sellers.json", "/sellers/sellers.csv?_stream=on",
-    "/sellers/-/query.json?sql=select+*+from+sellers", "/sellers.db",
-    "/sellers/sellers/INTERNALID-alpha-1", "/-/jump?q=MARK",
+    "/sellers/sellers",
+    "/sellers/sellers.json",
+    "/sellers/sellers.csv?_stream=on",
+    "/sellers/-/query.json?sql=select+*+from+sellers",
+    "/sellers.db",
+    "/sellers/sellers/INTERNALID-alpha-1",
+    "/-/jump?q=MARK",
 ]
 nasty_text = st.one_of(
-    st.sampled_from(ORGS + ["", "*", "%", "alpha\r\nSet-Cookie: x=1", 'a"b', "../../etc", "a/b",
-                            "%ZZ", "true", "1", "max", "0", "-1", "gAAAAA", "\x00", "😀" * 50]),
+    st.sampled_from(
+        ORGS
+        + [
+            "",
+            "*",
+            "%",
+            "alpha\r\nSet-Cookie: x=1",
+            'a"b',
+            "../../etc",
+            "a/b",
+            "%ZZ",
+            "true",
+            "1",
+            "max",
+            "0",
+            "-1",
+            "gAAAAA",
+            "\x00",
+            "😀" * 50,
+        ]
+    ),
     st.text(max_size=30),
 )
 parameter_names = st.one_of(
-    st.sampled_from(["org_id", "flagged", "_bom", "_size", "_next", "_sort", "_where", "sql",
-                     "org_id__exact", "flagged__exact", "_stream", "platform", "_shape"]),
+    st.sampled_from(
+        [
+            "org_id",
+            "flagged",
+            "_bom",
+            "_size",
+            "_next",
+            "_sort",
+            "_where",
+            "sql",
+            "org_id__exact",
+            "flagged__exact",
+            "_stream",
+            "platform",
+            "_shape",
+        ]
+    ),
     st.text(min_size=1, max_size=10),
 )
 
@@ -124,13 +176,16 @@ def check(response, actor, datasette_page=False):
         ), disposition
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     surface=st.sampled_from(SURFACES),
     actor=st.sampled_from(ACTORS),
     parameters=st.tuples(
         # Valid filters, so that many requests get as far as rows...
-        st.sampled_from(ORGS + [None]), st.sampled_from(["true", "FALSE", "0", None]),
+        st.sampled_from(ORGS + [None]),
+        st.sampled_from(["true", "FALSE", "0", None]),
         # ...and hostile parameters on top, often none.
         st.one_of(st.just([]), st.lists(st.tuples(parameter_names, nasty_text), max_size=2)),
     ).map(lambda t: [(k, v) for k, v in (("org_id", t[0]), ("flagged", t[1])) if v] + t[2]),
@@ -154,7 +209,9 @@ def test_datasette_own_pages_under_the_shipped_metadata(instance, path, actor):
         assert response.status_code == 403
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     actor=st.sampled_from(ACTORS),
     org=st.sampled_from(ORGS + [None]),
@@ -172,9 +229,15 @@ def test_isolation_every_actor_every_surface(instance, actor, org, flagged, surf
 
 @pytest.mark.parametrize(
     "query,status",
-    [("%00=alpha", 400), ("org_id=alpha&_timelimit=alpha", 302), ("org_id=alpha&_facet=nope", 302),
-     ("org_id=alpha&_facet_array=x", 302), ("org_id=alpha&_through=x", 400),
-     ("org_id=alpha&_where=%00", 400), ("org_id__gt=99999999999999999999", 400)],
+    [
+        ("%00=alpha", 400),
+        ("org_id=alpha&_timelimit=alpha", 302),
+        ("org_id=alpha&_facet=nope", 302),
+        ("org_id=alpha&_facet_array=x", 302),
+        ("org_id=alpha&_through=x", 400),
+        ("org_id=alpha&_where=%00", 400),
+        ("org_id__gt=99999999999999999999", 400),
+    ],
 )
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_renderer_urls_never_reach_datasettes_table_query(instance, query, status, fmt):

@@ -62,7 +62,9 @@ def test_the_data_has_the_hard_cases(conn):
     ties = conn.execute(
         "SELECT max(n) FROM (SELECT count(*) n FROM sellers WHERE org_id='org-a' GROUP BY created_at)"
     ).fetchone()[0]
-    nulls = conn.execute("SELECT count(*) FROM sellers WHERE org_id='org-a' AND created_at IS NULL").fetchone()[0]
+    nulls = conn.execute(
+        "SELECT count(*) FROM sellers WHERE org_id='org-a' AND created_at IS NULL"
+    ).fetchone()[0]
     assert ties > 10 and nulls > 5
 
 
@@ -79,7 +81,9 @@ def test_every_batch_is_an_index_range_scan_with_no_sort(conn, after, flagged):
     sql, params = batch_query(Selection("sellers", "org-a", flagged), ROW_SQL, 100, after)
     plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
     scans = [step for step in plan if step.startswith(("SEARCH sellers", "SCAN sellers"))]
-    assert scans and all("USING INDEX idx_sellers_org_id_created_at_id (org_id=?" in s for s in scans), plan
+    assert scans and all(
+        "USING INDEX idx_sellers_org_id_created_at_id (org_id=?" in s for s in scans
+    ), plan
     assert not any("TEMP B-TREE" in step for step in plan), plan
 
 
@@ -98,14 +102,28 @@ async def test_last_key_is_exact_for_prefixes_and_unicode(tmp_path, batch_size):
 
     db = sqlite_utils.Database(str(tmp_path / "prefix.db"))
     ensure_table(db)
-    created = ["2025", "2025-01", "2025-01", "2025-01-01", "2025 ", "2025\x01", None, None, "é", "e"]
+    created = [
+        "2025",
+        "2025-01",
+        "2025-01",
+        "2025-01-01",
+        "2025 ",
+        "2025\x01",
+        None,
+        None,
+        "é",
+        "e",
+    ]
     ids = ["a", "b", "ä", "aa", "z", "😀", "n1", "n2", "x", "y"]
     db["sellers"].insert_all(
         {"id": i, "org_id": "o", "created_at": c} for i, c in zip(ids, created)
     )
     conn = sqlite3.connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
     batches = [
-        b async for b in iter_batches(sync_execute(conn), Selection("sellers", "o"), ROW_SQL, batch_size, b"\n")
+        b
+        async for b in iter_batches(
+            sync_execute(conn), Selection("sellers", "o"), ROW_SQL, batch_size, b"\n"
+        )
     ]
     assert [i for b in batches for i in b.encoded.decode().split("\n")] == expected_ids(conn, "o")
     conn.close()

@@ -42,7 +42,9 @@ async def test_export_writes_the_same_bytes_as_http(ds, sellers_db, tmp_path, fm
 
 
 def test_export_to_standard_output_with_bom(sellers_db):
-    result = CliRunner().invoke(cli, ["seller-export", "export", sellers_db, "--org", "org-b", "--bom"])
+    result = CliRunner().invoke(
+        cli, ["seller-export", "export", sellers_db, "--org", "org-b", "--bom"]
+    )
     assert result.stdout_bytes == expected_export(sellers_db, "org-b", "csv", bom=True).encode()
 
 
@@ -58,7 +60,9 @@ def test_export_to_standard_output_with_bom(sellers_db):
 def test_export_refuses_bad_arguments_and_writes_nothing(sellers_db, tmp_path, args, message):
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "out.csv"
-    result = CliRunner().invoke(cli, ["seller-export", "export", sellers_db, "--org", "org-a", "-o", str(out), *args])
+    result = CliRunner().invoke(
+        cli, ["seller-export", "export", sellers_db, "--org", "org-a", "-o", str(out), *args]
+    )
     assert result.exit_code != 0 and message in result.output
     assert os.listdir(tmp_path / "out") == []
 
@@ -75,7 +79,9 @@ def test_a_failed_export_leaves_no_partial_file(sellers_db, tmp_path, monkeypatc
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(export, "export_chunks", failing_chunks)
-    result = CliRunner().invoke(cli, ["seller-export", "export", sellers_db, "--org", "org-a", "-o", str(out)])
+    result = CliRunner().invoke(
+        cli, ["seller-export", "export", sellers_db, "--org", "org-a", "-o", str(out)]
+    )
     assert result.exit_code != 0
     assert out.read_bytes() == b"an older export, kept"
     assert os.listdir(tmp_path / "out") == ["out.csv"]
@@ -136,9 +142,12 @@ def test_a_production_dump_round_trips_through_import(sellers_db, tmp_path, fmt)
             assert expected_export(str(mirror), org_id, export_format) == expected_export(
                 sellers_db, org_id, export_format
             ), (org_id, export_format)
-            assert run_cli("export", mirror, "--org", org_id, "--format", export_format).stdout_bytes == run_cli(
-                "export", sellers_db, "--org", org_id, "--format", export_format
-            ).stdout_bytes
+            assert (
+                run_cli("export", mirror, "--org", org_id, "--format", export_format).stdout_bytes
+                == run_cli(
+                    "export", sellers_db, "--org", org_id, "--format", export_format
+                ).stdout_bytes
+            )
     assert sorted(production_rows(str(mirror)), key=lambda r: r["id"]) == sorted(
         production_rows(sellers_db), key=lambda r: r["id"]
     )
@@ -161,19 +170,33 @@ def test_import_updates_changed_rows(sellers_db, tmp_path):
 BAD_RECORDS = [
     ("csv", lambda row: row.replace(",", ",,", 1), "has 16 fields where the header has 15"),
     ("csv", lambda row: ",".join([""] + row.split(",")[1:]), "id is missing"),
-    ("csv", lambda row: row.replace(",t,", ",maybe,").replace(",f,", ",maybe,"), "flagged must be true or false"),
+    (
+        "csv",
+        lambda row: row.replace(",t,", ",maybe,").replace(",f,", ",maybe,"),
+        "flagged must be true or false",
+    ),
     ("json", lambda obj: {**obj, "org_id": None}, "org_id is missing"),
     ("json", lambda obj: {**obj, "times_seen": "many"}, "times_seen must be a whole number"),
-    ("json", lambda obj: {k: v for k, v in obj.items() if k != "updated_at"}, "missing columns updated_at"),
+    (
+        "json",
+        lambda obj: {k: v for k, v in obj.items() if k != "updated_at"},
+        "missing columns updated_at",
+    ),
     ("json", lambda obj: {**obj, "secret": 1}, "unknown columns 'secret'"),
-    ("ndjson", lambda obj: {**obj, "feedback_percent": "high"}, "feedback_percent must be a number"),
+    (
+        "ndjson",
+        lambda obj: {**obj, "feedback_percent": "high"},
+        "feedback_percent must be a number",
+    ),
     ("ndjson", lambda obj: {**obj, "id": ""}, "id is empty"),
     ("ndjson", lambda obj: [obj], "is not a JSON object"),
 ]
 
 
 @pytest.mark.parametrize("fmt,spoil,message", BAD_RECORDS)
-def test_a_bad_record_stops_the_import_and_changes_nothing(sellers_db, tmp_path, fmt, spoil, message):
+def test_a_bad_record_stops_the_import_and_changes_nothing(
+    sellers_db, tmp_path, fmt, spoil, message
+):
     mirror = build_sellers_db(tmp_path / "mirror.db", {"org-x": 20}, seed=99)
     before = open(mirror, "rb").read()
     dump = tmp_path / f"dump.{fmt}"
@@ -226,7 +249,7 @@ def test_unreadable_dumps(tmp_path, name, content, message):
 
 @pytest.mark.parametrize(
     "text",
-    ['a,b,c', 'a,,c', '"",x,', '"a,b","c""d",e', '"multi\r\nline",x', '"ünï",😀', ',,', ''],
+    ["a,b,c", "a,,c", '"",x,', '"a,b","c""d",e', '"multi\r\nline",x', '"ünï",😀', ",,", ""],
 )
 def test_csv_record_parser_agrees_with_python_csv_on_values(text):
     parsed = parse_csv_record(text, 1)

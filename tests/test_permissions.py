@@ -26,7 +26,13 @@ ORG_B = {"id": "bea", "org_id": "org-b"}
         (None, "", 403, None, "seller_collection.read"),
         ({"id": "stranger"}, "", 403, None, "no org_id"),
         ({"id": "nobody", "org_id": ""}, "", 403, None, "no org_id"),
-        ({"id": "noorg", "role": "x"}, "?org_id=org-b", 403, None, "seller_collection.read_any_org"),
+        (
+            {"id": "noorg", "role": "x"},
+            "?org_id=org-b",
+            403,
+            None,
+            "seller_collection.read_any_org",
+        ),
         (ORG_B, "", 200, "org-b", None),
         (ORG_B, "?org_id=org-b", 200, "org-b", None),
         (ORG_B, "?org_id=org-a", 403, None, "seller_collection.read_any_org"),
@@ -82,9 +88,16 @@ async def test_root_trap_a_grant_that_leaves_root_out_denies_root(make_datasette
 @pytest.mark.parametrize(
     "actor,expected",
     [
-        (None, None), ({}, None), ({"org_id": None}, None), ({"org_id": ""}, None),
-        ({"org_id": True}, None), ({"org_id": ["a"]}, None), ({"org_id": {"x": 1}}, None),
-        ({"org_id": "o1"}, "o1"), ({"org_id": 7}, "7"), ("not a dict", None),
+        (None, None),
+        ({}, None),
+        ({"org_id": None}, None),
+        ({"org_id": ""}, None),
+        ({"org_id": True}, None),
+        ({"org_id": ["a"]}, None),
+        ({"org_id": {"x": 1}}, None),
+        ({"org_id": "o1"}, "o1"),
+        ({"org_id": 7}, "7"),
+        ("not a dict", None),
     ],
 )
 def test_actor_org_id_fails_closed(actor, expected):
@@ -114,8 +127,11 @@ RAW_PAGES = [
 ]
 EVERYONE_SEES_EVERYTHING = {
     "permissions": {
-        "view-instance": True, "view-database": True, "view-table": True,
-        "execute-sql": True, "view-database-download": True,
+        "view-instance": True,
+        "view-database": True,
+        "view-table": True,
+        "execute-sql": True,
+        "view-database-download": True,
         "seller_collection.read": {"org_id": "*"},
     },
     "databases": {

@@ -17,20 +17,26 @@ from oracle import expected_export
 from datasette_seller_export.schema import ensure_table
 
 ORGS = ["o1", "o2", "o,3"]
-CREATED = st.one_of(st.none(), st.sampled_from(["2025-01-01", "2025-01-01T00:00:00Z", "2025-01-02", "2024"]))
+CREATED = st.one_of(
+    st.none(), st.sampled_from(["2025-01-01", "2025-01-01T00:00:00Z", "2025-01-02", "2024"])
+)
 TEXT = st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",)), max_size=8))
 sellers = st.lists(
-    st.fixed_dictionaries({
-        "id": st.text("abcdefé😀", min_size=1, max_size=4),
-        "org_id": st.sampled_from(ORGS),
-        "display_name": TEXT,
-        "platform": TEXT,
-        "times_seen": st.one_of(st.none(), st.integers(-5, 10**12)),
-        "feedback_percent": st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
-        "flagged": st.sampled_from([0, 1]),
-        "created_at": CREATED,
-        "deleted_at": st.one_of(st.none(), st.just("2025-06-01")),
-    }),
+    st.fixed_dictionaries(
+        {
+            "id": st.text("abcdefé😀", min_size=1, max_size=4),
+            "org_id": st.sampled_from(ORGS),
+            "display_name": TEXT,
+            "platform": TEXT,
+            "times_seen": st.one_of(st.none(), st.integers(-5, 10**12)),
+            "feedback_percent": st.one_of(
+                st.none(), st.floats(allow_nan=False, allow_infinity=False)
+            ),
+            "flagged": st.sampled_from([0, 1]),
+            "created_at": CREATED,
+            "deleted_at": st.one_of(st.none(), st.just("2025-06-01")),
+        }
+    ),
     max_size=60,
     unique_by=lambda row: row["id"],
 )
@@ -57,7 +63,9 @@ def test_exports_and_api_equal_the_direct_query(rows, batch_size, page_size, fla
     path = make_db(rows)
 
     async def check():
-        ds = Datasette([path], config={"plugins": {"datasette-seller-export": {"batch_size": batch_size}}})
+        ds = Datasette(
+            [path], config={"plugins": {"datasette-seller-export": {"batch_size": batch_size}}}
+        )
         ds.root_enabled = True
         try:
             query = {"org_id": org_id}

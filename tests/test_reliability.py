@@ -22,10 +22,14 @@ ADMIN = {"id": "admin"}
 
 def write_config(tmp_path, batch_size, **settings):
     config = tmp_path / "datasette.json"
-    config.write_text(json.dumps({
-        "permissions": {"seller_collection.read_any_org": {"id": "admin"}},
-        "plugins": {"datasette-seller-export": {"batch_size": batch_size}},
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "permissions": {"seller_collection.read_any_org": {"id": "admin"}},
+                "plugins": {"datasette-seller-export": {"batch_size": batch_size}},
+            }
+        )
+    )
     args = ["-c", str(config), "--plugins-dir", os.path.join(HERE, "plugins")]
     for name, value in settings.items():
         args += ["--setting", name, str(value)]
@@ -46,8 +50,13 @@ def test_writes_during_an_export_never_duplicate_or_lose_an_unchanged_row(serve,
     rng = random.Random(3)
     days = [f"2025-01-{day:02d}T00:00:00Z" for day in range(1, 29)] + [None]
     db["sellers"].insert_all(
-        {"id": f"id-{n:05d}", "org_id": "w", "display_name": f"seller-{n}", "flagged": 0,
-         "created_at": rng.choice(days)}
+        {
+            "id": f"id-{n:05d}",
+            "org_id": "w",
+            "display_name": f"seller-{n}",
+            "flagged": 0,
+            "created_at": rng.choice(days),
+        }
         for n in range(3000)
     )
     db.execute("PRAGMA journal_mode=wal")
@@ -64,9 +73,14 @@ def test_writes_during_an_export_never_duplicate_or_lose_an_unchanged_row(serve,
             victim = rng.randrange(3000)
             touched.add(f"seller-{victim}")
             if n % 3 == 0:
-                conn.execute("UPDATE sellers SET deleted_at = '2026' WHERE id = ?", (f"id-{victim:05d}",))
+                conn.execute(
+                    "UPDATE sellers SET deleted_at = '2026' WHERE id = ?", (f"id-{victim:05d}",)
+                )
             elif n % 3 == 1:
-                conn.execute("UPDATE sellers SET display_name = ? WHERE id = ?", (f"renamed-{n}", f"id-{victim:05d}"))
+                conn.execute(
+                    "UPDATE sellers SET display_name = ? WHERE id = ?",
+                    (f"renamed-{n}", f"id-{victim:05d}"),
+                )
             conn.execute(
                 "INSERT INTO sellers (id, org_id, display_name, flagged, created_at) VALUES (?, 'w', ?, 0, ?)",
                 (f"new-{n:05d}", f"inserted-{n}", rng.choice(days)),
@@ -103,7 +117,9 @@ def assert_json_error(response, status, message):
     assert body["ok"] is False and body["status"] == status and message in body["error"]
 
 
-def test_a_locked_database_is_503_before_the_first_byte_and_an_abort_after(serve, tmp_path, fault_db):
+def test_a_locked_database_is_503_before_the_first_byte_and_an_abort_after(
+    serve, tmp_path, fault_db
+):
     server = serve(fault_db, *write_config(tmp_path, 100), env_extra={"TEST_BATCH_DELAY": "0.05"})
     locker = sqlite3.connect(fault_db, isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")
@@ -115,8 +131,12 @@ def test_a_locked_database_is_503_before_the_first_byte_and_an_abort_after(serve
     assert response.headers["retry-after"] == "1"
 
     # After the first byte: lock the database mid-stream; the client must see a broken body.
-    with httpx.stream("GET", server.url + "/export/sellers/csv?org_id=big",
-                      cookies=server.cookies(ADMIN), timeout=60) as stream:
+    with httpx.stream(
+        "GET",
+        server.url + "/export/sellers/csv?org_id=big",
+        cookies=server.cookies(ADMIN),
+        timeout=60,
+    ) as stream:
         chunks = stream.iter_raw()
         next(chunks)
         locker.execute("BEGIN EXCLUSIVE")
@@ -132,11 +152,17 @@ def test_a_locked_database_is_503_before_the_first_byte_and_an_abort_after(serve
     assert "failed after the first byte; aborting the connection" in log
 
 
-def test_a_corrupt_file_is_a_json_error_before_the_first_byte_and_an_abort_after(serve, tmp_path, fault_db):
+def test_a_corrupt_file_is_a_json_error_before_the_first_byte_and_an_abort_after(
+    serve, tmp_path, fault_db
+):
     server = serve(fault_db, *write_config(tmp_path, 100), env_extra={"TEST_BATCH_DELAY": "0.05"})
     original = open(fault_db, "rb").read()
-    with httpx.stream("GET", server.url + "/export/sellers/json?org_id=big",
-                      cookies=server.cookies(ADMIN), timeout=60) as stream:
+    with httpx.stream(
+        "GET",
+        server.url + "/export/sellers/json?org_id=big",
+        cookies=server.cookies(ADMIN),
+        timeout=60,
+    ) as stream:
         chunks = stream.iter_raw()
         next(chunks)
         with open(fault_db, "r+b") as fp:  # garbage over everything, header included
@@ -231,7 +257,9 @@ def assert_nothing_leaked(server, baseline, timeout=30):
         ):
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"leak: {now}, {server.threads()} threads; before: {kinds}, {threads} threads")
+            raise AssertionError(
+                f"leak: {now}, {server.threads()} threads; before: {kinds}, {threads} threads"
+            )
         time.sleep(0.2)
 
 
@@ -243,15 +271,20 @@ def test_hundreds_of_clients_hanging_up_leak_nothing(serve, tmp_path):
     before = httpx.get(server.url + "/-/test/batches").json()["count"]
     rng = random.Random(7)
     clients = [
-        threading.Thread(target=server.hang_up_after, args=(
-            f"/export/sellers/{rng.choice(['csv', 'json', 'ndjson'])}?org_id=big", ADMIN,
-            rng.choice([0, 1, 500, 20_000, 200_000, 1_000_000])))
+        threading.Thread(
+            target=server.hang_up_after,
+            args=(
+                f"/export/sellers/{rng.choice(['csv', 'json', 'ndjson'])}?org_id=big",
+                ADMIN,
+                rng.choice([0, 1, 500, 20_000, 200_000, 1_000_000]),
+            ),
+        )
         for _ in range(200)
     ]
     for group in range(0, len(clients), 20):
-        for client in clients[group:group + 20]:
+        for client in clients[group : group + 20]:
             client.start()
-        for client in clients[group:group + 20]:
+        for client in clients[group : group + 20]:
             client.join()
     time.sleep(1)
     batches = httpx.get(server.url + "/-/test/batches").json()["count"] - before
@@ -265,7 +298,11 @@ def test_hundreds_of_clients_hanging_up_leak_nothing(serve, tmp_path):
 def test_load_every_response_complete_and_correct_and_nothing_grows(serve, tmp_path):
     path = build_sellers_db(tmp_path / "sellers.db", {"a": 3000, "b": 500, "c": 1})
     server = serve(path, *write_config(tmp_path, 200))
-    expected = {(org, fmt): expected_export(path, org, fmt) for org in "abc" for fmt in ("csv", "json", "ndjson")}
+    expected = {
+        (org, fmt): expected_export(path, org, fmt)
+        for org in "abc"
+        for fmt in ("csv", "json", "ndjson")
+    }
     baseline = warm_up(server, "/export/sellers/csv?org_id=a")
     rss = server.rss_kb()
     failures, counts = [], {"exports": 0, "pages": 0}
@@ -283,7 +320,10 @@ def test_load_every_response_complete_and_correct_and_nothing_grows(serve, tmp_p
                         failures.append((org, fmt))
                     counts["exports"] += 1
                 else:
-                    rows, url = [], f"{server.url}/-/sellers.json?org_id={org}&_size={rng.randint(1, 500)}"
+                    rows, url = (
+                        [],
+                        f"{server.url}/-/sellers.json?org_id={org}&_size={rng.randint(1, 500)}",
+                    )
                     while url:
                         page = http.get(url).json()
                         rows += page["rows"]

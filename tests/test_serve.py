@@ -25,10 +25,14 @@ def big_db(tmp_path_factory):
 @pytest.fixture
 def server_args(tmp_path, big_db):
     config = tmp_path / "datasette.json"
-    config.write_text(json.dumps({
-        "permissions": {"seller_collection.read_any_org": {"id": "admin"}},
-        "plugins": {"datasette-seller-export": {"batch_size": BATCH_SIZE}},
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "permissions": {"seller_collection.read_any_org": {"id": "admin"}},
+                "plugins": {"datasette-seller-export": {"batch_size": BATCH_SIZE}},
+            }
+        )
+    )
     return [big_db, "-c", str(config), "--plugins-dir", os.path.join(HERE, "plugins")]
 
 
@@ -37,9 +41,7 @@ def raw_get(server, path, actor, read_chunks=None):
     complete)`. With `read_chunks`, hang up after that many chunks."""
     cookie = "ds_actor=" + server.cookies(actor)["ds_actor"]
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
-    sock.sendall(
-        f"GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n".encode()
-    )
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n".encode())
     reader = sock.makefile("rb")
     status = int(reader.readline().split()[1])
     headers = {}
@@ -69,14 +71,18 @@ def test_the_body_streams_in_batches_and_equals_the_direct_query(serve, server_a
     status, headers, chunks, complete = raw_get(server, "/export/sellers/csv?org_id=big", ADMIN)
     assert status == 200 and complete
     assert headers["transfer-encoding"] == "chunked"
-    assert len(chunks) >= BIG_ORG_ROWS // BATCH_SIZE == len(expected_rows(big_db, "big")) // BATCH_SIZE
+    assert (
+        len(chunks) >= BIG_ORG_ROWS // BATCH_SIZE == len(expected_rows(big_db, "big")) // BATCH_SIZE
+    )
     assert b"".join(chunks).decode() == expected_export(big_db, "big", "csv")
 
 
 def test_a_client_that_hangs_up_stops_the_export(serve, server_args):
     # Each batch takes 20 ms, so the whole export would need ~8 s and ~390 batches.
     server = serve(*server_args, env_extra={"TEST_BATCH_DELAY": "0.02"})
-    status, _, chunks, complete = raw_get(server, "/export/sellers/json?org_id=big", ADMIN, read_chunks=2)
+    status, _, chunks, complete = raw_get(
+        server, "/export/sellers/json?org_id=big", ADMIN, read_chunks=2
+    )
     assert status == 200 and len(chunks) == 2 and not complete
     time.sleep(1.0)
     stopped_at = httpx.get(server.url + "/-/test/batches").json()["count"]
@@ -96,7 +102,9 @@ def test_a_failure_after_the_first_byte_is_an_incomplete_transfer(serve, server_
     assert status == 200 and chunks and not complete
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.get(
-            server.url + f"/export/sellers/{fmt}?org_id=big", cookies=server.cookies(ADMIN), timeout=20
+            server.url + f"/export/sellers/{fmt}?org_id=big",
+            cookies=server.cookies(ADMIN),
+            timeout=20,
         )
     log = server.stop()
     assert "failed after the first byte; aborting the connection" in log
@@ -109,5 +117,7 @@ def test_a_failure_before_the_first_byte_is_a_json_error(serve, server_args):
         server.url + "/export/sellers/csv?org_id=big", cookies=server.cookies(ADMIN), timeout=20
     )
     assert response.status_code == 500
-    assert response.json()["error"].startswith("The sellers database could not be read: injected fault")
+    assert response.json()["error"].startswith(
+        "The sellers database could not be read: injected fault"
+    )
     assert "export failed before the first byte" in server.stop()
