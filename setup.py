@@ -1,4 +1,4 @@
-from setuptools import setup
+from setuptools import find_packages, setup
 
 VERSION = "0.1.0"
 
@@ -15,7 +15,7 @@ setup(
     long_description_content_type="text/markdown",
     version=VERSION,
     license="Apache License, Version 2.0",
-    packages=["datasette_seller_export"],
+    packages=find_packages(include=["datasette_seller_export", "datasette_seller_export.*"]),
     entry_points={"datasette": ["seller_export = datasette_seller_export"]},
     package_data={"datasette_seller_export": ["templates/*.html"]},
     install_requires=["datasette>=1.0a41", "sqlite-utils>=3.35", "cryptography>=42"],

@@ -24,9 +24,9 @@ import threading
 import time
 import urllib.request
 
+from datasette_seller_export.testing.server import Server as DatasetteServer
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests"))
-from conftest import Server as DatasetteServer  # noqa: E402  (the tests' real `datasette serve`)
 
 RESULTS = os.path.join(HERE, "results")
 MIN_MEASURE_SECONDS = 0.5

@@ -2,8 +2,10 @@
 
 from datasette import hookimpl
 
-from . import browse, config, encoders, permissions, renderers, views
+from . import config, permissions
 from .cli import seller_export
+from .engine import encoders
+from .web import browse, renderers, views
 
 
 @hookimpl

@@ -9,20 +9,20 @@ import click
 import sqlite_utils
 
 from .config import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
-from .encoders import FORMATS, register_functions
-from .export import ExportPlan, atomic_file, write_export
-from .importer import FORMATS as IMPORT_FORMATS
-from .importer import (
+from .engine.encoders import FORMATS, register_functions
+from .engine.export import ExportPlan, atomic_file, write_export
+from .engine.keyset import Selection, count_query, sqlite_version_problem
+from .engine.schema import ensure_table, table_problem
+from .mirror.demo import demo_rows
+from .mirror.importer import FORMATS as IMPORT_FORMATS
+from .mirror.importer import (
     CountingReader,
     DumpError,
     format_for,
     import_records,
     read_records,
 )
-from .keyset import Selection, count_query, sqlite_version_problem
-from .mirror import demo_rows
-from .params import ParameterError, parse_flagged
-from .schema import ensure_table, table_problem
+from .web.params import ParameterError, parse_flagged
 
 INSERT_BATCH_SIZE = 5_000
 

@@ -12,8 +12,8 @@ import sqlite_utils
 from datasette.utils import StartupError
 from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
 
-from .keyset import sqlite_version_problem
-from .schema import table_problem
+from .engine.keyset import sqlite_version_problem
+from .engine.schema import table_problem
 
 PLUGIN_NAME = "datasette-seller-export"
 MAX_BATCH_SIZE = 10_000

@@ -23,12 +23,12 @@ import tempfile
 import threading
 import time
 
-import httpx
+import httpx  # the one package beyond the plain install: pip install httpx
+
+from datasette_seller_export.testing.oracle import expected_export
+from datasette_seller_export.testing.server import Server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests"))
-from conftest import Server  # noqa: E402
-from oracle import expected_export  # noqa: E402
 
 ADMIN = {"id": "root"}
 FORMATS = ("csv", "json", "ndjson")

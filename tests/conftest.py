@@ -1,13 +1,7 @@
 import os
 import random
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 
-import httpx
 import pytest
 import pytest_asyncio
 import sqlite_utils
@@ -15,11 +9,11 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 from datasette.cli import cli
 
-from datasette_seller_export.schema import ensure_table
+from datasette_seller_export.engine.schema import ensure_table
+from datasette_seller_export.testing.server import Server
 
 HERE = os.path.dirname(__file__)
 REPO = os.path.dirname(HERE)
-SECRET = "test-secret-for-signed-cookies"
 ROOT = {"id": "root"}
 
 # Seller names as strangers write them: every character CSV and JSON must take care of.
@@ -158,110 +152,6 @@ def run_cli(*args):
     return CliRunner().invoke(
         cli, ["seller-export", *[str(a) for a in args]], catch_exceptions=False
     )
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """A real `datasette serve` process on 127.0.0.1."""
-
-    def __init__(self, args, log_path, env_extra=None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, DATASETTE_SECRET=SECRET, **(env_extra or {}))
-        # A file, not a pipe: a pipe nobody reads fills up with the access log and then
-        # blocks the server on its next write.
-        self.log_path = log_path
-        self.log = open(log_path, "w")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "datasette",
-                "serve",
-                *args,
-                "-p",
-                str(self.port),
-                "-h",
-                "127.0.0.1",
-            ],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("datasette serve exited:\n" + self.output())
-            try:
-                httpx.get(self.url + "/-/versions.json", timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("datasette serve did not start within 30 s")
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def open_files(self):
-        return len(os.listdir(f"/proc/{self.pid}/fd"))
-
-    def describe_open_files(self):
-        """What each open descriptor is, for a message when one too many is open."""
-        fd_dir = f"/proc/{self.pid}/fd"
-        targets = []
-        for fd in os.listdir(fd_dir):
-            try:
-                targets.append(os.readlink(os.path.join(fd_dir, fd)))
-            except OSError:
-                pass
-        return sorted(targets)
-
-    def threads(self):
-        return len(os.listdir(f"/proc/{self.pid}/task"))
-
-    def rss_kb(self):
-        with open(f"/proc/{self.pid}/status") as fp:
-            return next(int(line.split()[1]) for line in fp if line.startswith("VmRSS:"))
-
-    def cookies(self, actor):
-        signer = Datasette(secret=SECRET)
-        return {"ds_actor": signer.sign({"a": actor}, "actor")}
-
-    def hang_up_after(self, path, actor, byte_count):
-        """GET `path` over a raw socket and hang up after reading about `byte_count` bytes."""
-        cookie = "ds_actor=" + self.cookies(actor)["ds_actor"]
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n".encode())
-        received = 0
-        while received < byte_count:
-            data = sock.recv(65536)
-            if not data:
-                break
-            received += len(data)
-        sock.close()
-
-    def stop(self):
-        """Stop the server and return everything it printed."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        return self.output()
-
-    def output(self):
-        with open(self.log_path) as fp:
-            return fp.read()
 
 
 @pytest.fixture

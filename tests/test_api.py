@@ -5,7 +5,8 @@ import json
 
 import pytest
 from conftest import ROOT, page_through
-from oracle import expected_export
+
+from datasette_seller_export.testing.oracle import expected_export
 
 
 @pytest.mark.asyncio

@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 import pytest_asyncio
-from oracle import EXPORTED, expected_export, expected_rows
+
+from datasette_seller_export.testing.oracle import EXPORTED, expected_export, expected_rows
 
 GRANTS = {
     "permissions": {

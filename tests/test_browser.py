@@ -9,7 +9,8 @@ import time
 import httpx
 import pytest
 from conftest import REPO, build_sellers_db
-from oracle import EXPORTED, expected_rows
+
+from datasette_seller_export.testing.oracle import EXPORTED, expected_rows
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if not (CHROMIUM and CHROMEDRIVER):

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from conftest import run_cli
 from datasette.cli import cli
 
-from datasette_seller_export.schema import EXPORTED_COLUMNS, INTERNAL_COLUMNS
+from datasette_seller_export.engine.schema import EXPORTED_COLUMNS
+from datasette_seller_export.testing.oracle import INTERNAL
 
 
 def test_init_creates_table_and_index_and_is_idempotent(tmp_path):
@@ -18,7 +19,7 @@ def test_init_creates_table_and_index_and_is_idempotent(tmp_path):
     assert first.exit_code == 0
     assert "created table sellers" in first.output and "created index" in first.output
     db = sqlite_utils.Database(path)
-    assert set(db["sellers"].columns_dict) == set(EXPORTED_COLUMNS + INTERNAL_COLUMNS)
+    assert set(db["sellers"].columns_dict) == set(EXPORTED_COLUMNS + INTERNAL)
     assert db["sellers"].pks == ["id"]
     assert ["org_id", "created_at", "id"] in [i.columns for i in db["sellers"].indexes]
     again = run_cli("init", path)

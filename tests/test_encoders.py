@@ -10,14 +10,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from datasette_seller_export.encoders import (
+from datasette_seller_export.engine.encoders import (
     csv_cell_sql,
     json_object_sql,
     json_value_sql,
     real_text,
     register_functions,
 )
-from datasette_seller_export.schema import EXPORTED_COLUMNS
+from datasette_seller_export.engine.schema import EXPORTED_COLUMNS
 
 # Text as SQLite can store it (no lone surrogates), every control character included.
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -147,7 +147,7 @@ def test_json_object_has_the_exported_keys_in_order(conn):
 )
 def test_a_nul_character_never_truncates_a_csv_line(conn, name):
     """printf's %s stops at NUL; a row holding one must still be written whole."""
-    from datasette_seller_export.encoders import csv_line_sql
+    from datasette_seller_export.engine.encoders import csv_line_sql
 
     columns = ", ".join(f"? AS {c}" for c in EXPORTED_COLUMNS)
     params = [name, "n", "ebay", "p", 1, 2.5, 3, 0, "2025"]

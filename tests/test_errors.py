@@ -3,7 +3,7 @@
 import pytest
 from datasette.utils import StartupError
 
-from datasette_seller_export.params import ParameterError, parse_flagged, parse_query_string
+from datasette_seller_export.web.params import ParameterError, parse_flagged, parse_query_string
 
 ROOT = {"id": "root"}
 

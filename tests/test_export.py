@@ -5,9 +5,9 @@ import re
 
 import pytest
 from conftest import build_sellers_db
-from oracle import INTERNAL, expected_export, expected_rows
 
 from datasette_seller_export.config import DEFAULT_BATCH_SIZE
+from datasette_seller_export.testing.oracle import INTERNAL, expected_export, expected_rows
 
 FORMATS = ["csv", "json", "ndjson"]
 ROOT = {"id": "root"}

@@ -17,7 +17,7 @@ from datasette.app import Datasette
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from datasette_seller_export.schema import ensure_table
+from datasette_seller_export.engine.schema import ensure_table
 
 ORGS = ["alpha", "beta", "gamma"]
 MARK = {org: f"{org.upper()}MARK" for org in ORGS}  # in every text cell of that org's rows

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from conftest import build_sellers_db
 
-from datasette_seller_export.keyset import (
+from datasette_seller_export.engine.keyset import (
     Position,
     Selection,
     batch_query,
@@ -98,7 +98,7 @@ async def test_last_key_is_exact_for_prefixes_and_unicode(tmp_path, batch_size):
     """created_at values that are prefixes of one another, and ids beyond ASCII."""
     import sqlite_utils
 
-    from datasette_seller_export.schema import ensure_table
+    from datasette_seller_export.engine.schema import ensure_table
 
     db = sqlite_utils.Database(str(tmp_path / "prefix.db"))
     ensure_table(db)

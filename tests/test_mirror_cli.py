@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import build_sellers_db, run_cli
 from datasette.cli import cli
-from oracle import expected_export
 
-from datasette_seller_export.importer import parse_csv_record
-from datasette_seller_export.schema import COLUMN_TYPES
+from datasette_seller_export.engine.schema import COLUMN_TYPES
+from datasette_seller_export.mirror.importer import parse_csv_record
+from datasette_seller_export.testing.oracle import expected_export
 
 ROOT = {"id": "root"}
 ORGS = ["org-a", "org-b", "org-one", "org-empty", 'org/with "odd" id\r\n']
@@ -68,7 +68,7 @@ def test_export_refuses_bad_arguments_and_writes_nothing(sellers_db, tmp_path, a
 
 
 def test_a_failed_export_leaves_no_partial_file(sellers_db, tmp_path, monkeypatch):
-    from datasette_seller_export import export
+    from datasette_seller_export.engine import export
 
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "out.csv"

@@ -5,9 +5,9 @@ import os
 
 import pytest
 from conftest import REPO
-from oracle import expected_export
 
 from datasette_seller_export.permissions import Access, ScopeError, actor_org_id, resolve_org
+from datasette_seller_export.testing.oracle import expected_export
 
 GRANTS = {
     "permissions": {

@@ -12,9 +12,9 @@ from conftest import ROOT, page_through
 from datasette.app import Datasette
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import expected_export
 
-from datasette_seller_export.schema import ensure_table
+from datasette_seller_export.engine.schema import ensure_table
+from datasette_seller_export.testing.oracle import expected_export
 
 ORGS = ["o1", "o2", "o,3"]
 CREATED = st.one_of(

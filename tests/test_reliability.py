@@ -13,9 +13,9 @@ import httpx
 import pytest
 import sqlite_utils
 from conftest import HERE, build_sellers_db
-from oracle import expected_export
 
-from datasette_seller_export.schema import ensure_table
+from datasette_seller_export.engine.schema import ensure_table
+from datasette_seller_export.testing.oracle import expected_export
 
 ADMIN = {"id": "admin"}
 

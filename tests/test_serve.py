@@ -8,7 +8,8 @@ import time
 import httpx
 import pytest
 from conftest import HERE, build_sellers_db
-from oracle import expected_export, expected_rows
+
+from datasette_seller_export.testing.oracle import expected_export, expected_rows
 
 BATCH_SIZE = 50
 BIG_ORG_ROWS = 20_000

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from datasette_seller_export.streaming import send_stream
+from datasette_seller_export.web.streaming import send_stream
 
 
 class Peer:

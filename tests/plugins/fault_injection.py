@@ -1,8 +1,9 @@
 """Test-only plugin, loaded into a served Datasette with --plugins-dir.
 
-It counts the export's batch queries (GET /-/test/batches) and, when told by environment
-variables, slows each batch down or makes every Nth one fail, so that the tests can watch a
-real server stop an abandoned export and abort a failing one.
+It wraps the database layer every surface reads through (`engine.database.datasette_execute`:
+the exports, the API, the browse page), counts its queries (GET /-/test/batches) and, when told
+by environment variables, slows each one down or makes every Nth one fail, so that the tests
+can watch a real server stop an abandoned export and abort a failing one.
 """
 
 import asyncio
@@ -12,7 +13,7 @@ import sqlite3
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from datasette_seller_export import views
+from datasette_seller_export.engine import database
 
 batches = {"count": 0}
 
@@ -21,7 +22,7 @@ batches = {"count": 0}
 def startup(datasette):
     fail_every = int(os.environ.get("TEST_FAIL_AT_BATCH", "0"))
     delay = float(os.environ.get("TEST_BATCH_DELAY", "0"))
-    real_datasette_execute = views.datasette_execute
+    real_datasette_execute = database.datasette_execute
 
     def datasette_execute(datasette, db):
         execute = real_datasette_execute(datasette, db)
@@ -36,7 +37,7 @@ def startup(datasette):
 
         return faulty_execute
 
-    views.datasette_execute = datasette_execute
+    database.datasette_execute = datasette_execute
 
 
 @hookimpl

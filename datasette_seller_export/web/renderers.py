@@ -18,9 +18,9 @@ from datasette.resources import TableResource
 from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
-from .config import get_config
+from ..config import get_config
+from ..permissions import ScopeError, access_for, resolve_org
 from .params import ParameterError, parse_flagged, url_with_query
-from .permissions import ScopeError, access_for, resolve_org
 
 # Table-page parameters that change only order, paging or presentation: safe to drop.
 _PRESENTATION_PARAMETERS = {

@@ -8,37 +8,7 @@ disconnect, and it always ends the body cleanly, so a failed export would look c
 import asyncio
 import logging
 
-from datasette.database import QueryInterrupted
-from datasette.utils.asgi import Response
-from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
-
 log = logging.getLogger("datasette_seller_export")
-
-
-def classify_database_error(error: Exception, sql_time_limit_ms: int):
-    """`(status, message, headers)` for a database failure met before the first byte, and its
-    log line: the same for the exports, the API and the browse page."""
-    message = str(error)
-    log.warning("export failed before the first byte: %s: %s", type(error).__name__, message)
-    if isinstance(error, QueryInterrupted):
-        return (
-            503,
-            f"A batch query took longer than sql_time_limit_ms ({sql_time_limit_ms} ms); try again",
-            {},
-        )
-    if isinstance(error, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
-        return (
-            503,
-            "The sellers database is locked by a writer; try again shortly",
-            {"Retry-After": "1"},
-        )
-    return 500, f"The sellers database could not be read: {message}", {}
-
-
-def database_error_response(error: Exception, sql_time_limit_ms: int) -> Response:
-    """The JSON error for a database failure met before the first byte."""
-    status, message, headers = classify_database_error(error, sql_time_limit_ms)
-    return Response.error([message], status, headers=headers or None)
 
 
 async def _wait_for_disconnect(receive, disconnected: asyncio.Event):

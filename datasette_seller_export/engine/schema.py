@@ -34,7 +34,6 @@ EXPORTED_COLUMNS = (
     "flagged",
     "created_at",
 )
-INTERNAL_COLUMNS = tuple(c for c in COLUMN_TYPES if c not in EXPORTED_COLUMNS)
 BOOLEAN_COLUMNS = frozenset({"flagged"})
 NOT_NULL_COLUMNS = ("org_id",)
 

@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .keyset import Position, Selection
+from ..engine.keyset import Position, Selection
 
 _KEY_CONTEXT = b"datasette-seller-export paging token v1"
 

@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from .schema import COLUMN_TYPES, ensure_table, quote_identifier
+from ..engine.schema import COLUMN_TYPES, ensure_table, quote_identifier
 
 FORMATS = ("csv", "json", "ndjson")
 REQUIRED = ("id", "org_id")

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from typing import Optional
 
-from .encoders import FORMATS
-from .keyset import Position, fetch_batch
+from ..engine.encoders import FORMATS
+from ..engine.keyset import Position, fetch_batch
 
 JSON_ROW_SQL = FORMATS["json"].row_sql()
 

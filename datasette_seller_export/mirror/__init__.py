@@ -1,0 +1,1 @@
+"""Writing the SQLite mirror: demo data and dump imports."""

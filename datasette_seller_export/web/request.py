@@ -1,0 +1,155 @@
+"""One place resolves a request to the sellers, for every view: the method, the configuration,
+the actor's access, the parameters, the organisation and the paging position. Whatever stops
+it is a RequestError, which each view turns into Datasette's JSON error or its HTML page."""
+
+from dataclasses import dataclass
+from typing import Optional
+
+from datasette import Forbidden, NotFound
+from datasette.database import QueryInterrupted
+from datasette.utils.asgi import BadRequest, Response
+from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
+from datasette.views.base import DatasetteError
+
+from ..config import Config, get_config
+from ..engine import database
+from ..engine.keyset import Execute, Position, Selection
+from ..permissions import READ, Access, ScopeError, access_for, resolve_org
+from .params import (
+    FILTER_PARAMETERS,
+    Filters,
+    ParameterError,
+    parse_bom,
+    parse_filters,
+    parse_query_string,
+    parse_size,
+)
+from .streaming import log
+from .tokens import TokenError, decode_token, token_key
+
+DATABASE_ERRORS = (sqlite3.Error, QueryInterrupted)
+# The parameters a view may accept beyond the filters, each parsed here.
+PAGING_PARAMETERS = ("_size", "_next")
+BOM_PARAMETER = "_bom"
+
+
+class RequestError(Exception):
+    """Why a request cannot be answered: its status, a message that says what to fix, and
+    any headers the answer needs."""
+
+    def __init__(self, status, message, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+    def json_response(self) -> Response:
+        """Datasette's JSON error shape, for the exports and the API."""
+        return Response.error([str(self)], self.status, headers=self.headers or None)
+
+    def raise_html(self):
+        """Datasette's own HTML error pages, for a person in a browser."""
+        if self.status == 403:
+            raise Forbidden(str(self))
+        if self.status == 404:
+            raise NotFound(str(self))
+        if self.status == 400:
+            raise BadRequest(str(self))
+        raise DatasetteError(str(self), status=self.status)
+
+
+def database_error(error: Exception, datasette) -> RequestError:
+    """A database failure met before the first byte, classified and logged: the same for the
+    exports, the API and the browse page."""
+    message = str(error)
+    log.warning("export failed before the first byte: %s: %s", type(error).__name__, message)
+    if isinstance(error, QueryInterrupted):
+        limit = datasette.setting("sql_time_limit_ms")
+        return RequestError(
+            503, f"A batch query took longer than sql_time_limit_ms ({limit} ms); try again"
+        )
+    if isinstance(error, sqlite3.OperationalError) and ("locked" in message or "busy" in message):
+        return RequestError(
+            503,
+            "The sellers database is locked by a writer; try again shortly",
+            {"Retry-After": "1"},
+        )
+    return RequestError(500, f"The sellers database could not be read: {message}")
+
+
+@dataclass(frozen=True)
+class SellerRequest:
+    """A request resolved: what to read, for whom, and how to page through it."""
+
+    config: Config
+    access: Access
+    values: dict  # the query parameters as given, each at most once
+    filters: Filters
+    selection: Optional[Selection]  # None only while an organisation is still to be chosen
+    execute: Execute  # the engine's queries, on Datasette's connections to the sellers database
+    token_key: bytes
+    size: Optional[int] = None  # for paged views
+    after: Optional[Position] = None  # where the previous page ended
+    bom: bool = False
+
+
+async def resolve_request(datasette, request, accepts=(), choose_org=False) -> SellerRequest:
+    """The checks every seller view makes, in order: method, configuration, permission,
+    parameters, organisation, paging token. `accepts` names the parameters the view takes
+    beyond the filters; `choose_org` lets a view show a picker (selection None) where an
+    organisation must be chosen, instead of refusing.
+    """
+    if request.method != "GET":
+        raise RequestError(
+            405, f"Method {request.method} is not allowed here: use GET", {"Allow": "GET"}
+        )
+    config = get_config(datasette)
+    if config.database is None:
+        raise RequestError(
+            404, f"No attached database has a {config.table!r} table; see the plugin's README"
+        )
+    access = await access_for(datasette, request.actor)
+    if not access.can_read:
+        raise RequestError(403, f"Permission denied: this needs the {READ} action")
+    try:
+        values = parse_query_string(request.query_string, FILTER_PARAMETERS + tuple(accepts))
+        filters = parse_filters(values)
+        selection = _selection(config, access, filters, choose_org)
+        bom = parse_bom(values.get(BOM_PARAMETER))
+        size = None
+        if "_size" in accepts:
+            size = parse_size(
+                values.get("_size"),
+                datasette.setting("default_page_size"),
+                datasette.setting("max_returned_rows"),
+            )
+        key = token_key(datasette)
+        after = None
+        if values.get("_next"):
+            if selection is None:
+                raise ParameterError("_next needs an organisation: choose one with org_id=")
+            after = decode_token(key, selection, values["_next"])
+    except (ParameterError, TokenError) as error:
+        raise RequestError(400, str(error)) from None
+    execute = database.datasette_execute(datasette, datasette.get_database(config.database))
+    return SellerRequest(
+        config=config,
+        access=access,
+        values=values,
+        filters=filters,
+        selection=selection,
+        execute=execute,
+        token_key=key,
+        size=size,
+        after=after,
+        bom=bom,
+    )
+
+
+def _selection(config, access, filters, choose_org) -> Optional[Selection]:
+    try:
+        org_id = resolve_org(access, filters.org_id)
+    except ScopeError as error:
+        if choose_org and error.status == 400:
+            return None  # an organisation is to be chosen: the view shows the picker
+        raise RequestError(error.status, error.message) from None
+    return Selection(table=config.table, org_id=org_id, flagged=filters.flagged)
