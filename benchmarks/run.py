@@ -181,7 +181,8 @@ METHODS = {
 
 
 def spread(values, fmt="{:,.0f}"):
-    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}-{fmt.format(max(values))})"
+    low, middle, high = (fmt.format(f(values)) for f in (min, statistics.median, max))
+    return f"{middle} ({low}-{high})"
 
 
 def measure_exports(server, db_path, orgs, counts, runs, methods):
@@ -214,7 +215,8 @@ def measure_exports(server, db_path, orgs, counts, runs, methods):
 
 def print_export_table(results, orgs, counts, methods):
     print(
-        "| organisation (live rows) | method | rows/s, median (min-max) | vs shell | time to first byte, ms | server RSS growth, MB |"
+        "| organisation (live rows) | method | rows/s, median (min-max) | vs shell"
+        " | time to first byte, ms | server RSS growth, MB |"
     )
     print("|---|---|---|---|---|---|")
     for org in orgs:
@@ -251,7 +253,7 @@ def measure_concurrency(server, db_path, org, count, runs, exports=4):
         singles.append(count / curl(server, f"/export/sellers/csv?org_id={org}")[0])
         stop = threading.Event()
 
-        def poll():
+        def poll(stop=stop):
             while not stop.is_set():
                 start = time.perf_counter()
                 urllib.request.urlopen(server.url + "/-/versions.json", timeout=10).read()
@@ -271,7 +273,8 @@ def measure_concurrency(server, db_path, org, count, runs, exports=4):
     print(f"| one export alone, rows/s | {spread(singles)} |")
     print(f"| {exports} at once, rows/s in all | {spread(together)} |")
     print(
-        f"| speed-up over one alone | {statistics.median(together) / statistics.median(singles):.2f}x |"
+        "| speed-up over one alone"
+        f" | {statistics.median(together) / statistics.median(singles):.2f}x |"
     )
     print(
         f"| /-/versions.json meanwhile, p95 / max ms ({len(latencies)} requests) | "
@@ -307,10 +310,15 @@ def main():
     orgs = pick_sizes(counts)
     methods = [m for m in METHODS if not (args.skip_datasette and m.startswith("datasette"))]
     with open("/proc/cpuinfo") as fp:
-        cpu = next((l.split(":", 1)[1].strip() for l in fp if l.startswith("model name")), "?")
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in fp if line.startswith("model name")), "?"
+        )
+    shell_version = subprocess.run(
+        ["sqlite3", "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[0]
     print(
         f"{args.rows:,} sellers in {args.orgs} organisations; {os.cpu_count()} cores, {cpu}; "
-        f"SQLite {subprocess.run(['sqlite3', '--version'], capture_output=True, text=True).stdout.split()[0]}; "
+        f"SQLite {shell_version}; "
         f"{args.runs} runs\n"
     )
 
@@ -324,7 +332,8 @@ def main():
 
     if args.batch_sizes:
         print(
-            "\n| batch_size | plugin csv rows/s, biggest org | time to first byte, ms | server RSS growth, MB |"
+            "\n| batch_size | plugin csv rows/s, biggest org | time to first byte, ms"
+            " | server RSS growth, MB |"
         )
         print("|---|---|---|---|")
         for batch_size in [int(b) for b in args.batch_sizes.split(",")]:

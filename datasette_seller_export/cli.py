@@ -131,7 +131,7 @@ def export_command(
     try:
         flagged = parse_flagged(flagged)
     except ParameterError as error:
-        raise click.BadParameter(str(error), param_hint="--flagged")
+        raise click.BadParameter(str(error), param_hint="--flagged") from None
     if bom and format_name != "csv":
         raise click.BadParameter("--bom is for CSV only", param_hint="--bom")
     problem = sqlite_version_problem(sqlite3.sqlite_version_info)
@@ -183,7 +183,9 @@ def import_command(db_path, dump_path, format_name, table):
             )
             summary = import_records(db, table, read_records(text, fmt))
     except DumpError as error:
-        raise click.ClickException(f"{dump_path}: {error}; nothing was imported")
+        raise click.ClickException(f"{dump_path}: {error}; nothing was imported") from None
     except UnicodeDecodeError as error:
-        raise click.ClickException(f"{dump_path}: not UTF-8 text ({error}); nothing was imported")
+        raise click.ClickException(
+            f"{dump_path}: not UTF-8 text ({error}); nothing was imported"
+        ) from None
     click.echo(f"{db_path}: {summary}")

@@ -122,4 +122,5 @@ def get_config(datasette) -> Config:
     try:
         return _configs[datasette]
     except KeyError:
-        raise RuntimeError(f"{PLUGIN_NAME}: configuration used before Datasette's startup")
+        message = f"{PLUGIN_NAME}: configuration used before Datasette's startup"
+        raise RuntimeError(message) from None

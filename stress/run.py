@@ -28,8 +28,6 @@ import httpx  # the one package beyond the plain install: pip install httpx
 from datasette_seller_export.testing.oracle import expected_export
 from datasette_seller_export.testing.server import Server
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
 ADMIN = {"id": "root"}
 FORMATS = ("csv", "json", "ndjson")
 
@@ -133,7 +131,8 @@ def main():
                         else:
                             rows, url = (
                                 [],
-                                f"{server.url}/-/sellers.json?org_id={org}&_size={rng.randint(50, 1000)}",
+                                f"{server.url}/-/sellers.json?org_id={org}"
+                                f"&_size={rng.randint(50, 1000)}",
                             )
                             while url and time.monotonic() < deadline + 60:
                                 page = http.get(url).json()
@@ -152,7 +151,8 @@ def main():
             while time.monotonic() < deadline:
                 n += 1
                 write.execute(
-                    "INSERT INTO sellers (id, org_id, display_name, created_at) VALUES (?, 'org-2', ?, ?)",
+                    "INSERT INTO sellers (id, org_id, display_name, created_at)"
+                    " VALUES (?, 'org-2', ?, ?)",
                     (
                         f"stress-{n}",
                         f"written during load {n}",
@@ -203,12 +203,14 @@ def main():
     stopped = log.count("client disconnected, export stopped")
     print("| what | figure |\n|---|---|")
     print(
-        f"| load | {args.clients} clients for {args.seconds:.0f} s on {args.rows:,} demo sellers, a writer inserting meanwhile (WAL) |"
+        f"| load | {args.clients} clients for {args.seconds:.0f} s on {args.rows:,} demo sellers,"
+        " a writer inserting meanwhile (WAL) |"
     )
     for name, value in counts.items():
         print(f"| {name} | {value:,} |")
     print(
-        f"| hang-ups | {args.hang_ups:,} clients; {stopped:,} exports stopped early (the rest had finished) |"
+        f"| hang-ups | {args.hang_ups:,} clients; {stopped:,} exports stopped early"
+        " (the rest had finished) |"
     )
     print(f"| server before load | {before} |")
     print(f"| after load | {after_load} |")

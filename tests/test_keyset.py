@@ -60,7 +60,8 @@ async def test_batches_add_up_to_the_ordered_rows(conn, batch_size, org_id, flag
 
 def test_the_data_has_the_hard_cases(conn):
     ties = conn.execute(
-        "SELECT max(n) FROM (SELECT count(*) n FROM sellers WHERE org_id='org-a' GROUP BY created_at)"
+        "SELECT max(n) FROM"
+        " (SELECT count(*) n FROM sellers WHERE org_id='org-a' GROUP BY created_at)"
     ).fetchone()[0]
     nulls = conn.execute(
         "SELECT count(*) FROM sellers WHERE org_id='org-a' AND created_at IS NULL"
@@ -116,7 +117,7 @@ async def test_last_key_is_exact_for_prefixes_and_unicode(tmp_path, batch_size):
     ]
     ids = ["a", "b", "ä", "aa", "z", "😀", "n1", "n2", "x", "y"]
     db["sellers"].insert_all(
-        {"id": i, "org_id": "o", "created_at": c} for i, c in zip(ids, created)
+        {"id": i, "org_id": "o", "created_at": c} for i, c in zip(ids, created, strict=True)
     )
     conn = sqlite3.connect(db.conn.execute("PRAGMA database_list").fetchone()[2])
     batches = [

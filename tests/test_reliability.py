@@ -82,7 +82,8 @@ def test_writes_during_an_export_never_duplicate_or_lose_an_unchanged_row(serve,
                     (f"renamed-{n}", f"id-{victim:05d}"),
                 )
             conn.execute(
-                "INSERT INTO sellers (id, org_id, display_name, flagged, created_at) VALUES (?, 'w', ?, 0, ?)",
+                "INSERT INTO sellers (id, org_id, display_name, flagged, created_at)"
+                " VALUES (?, 'w', ?, 0, ?)",
                 (f"new-{n:05d}", f"inserted-{n}", rng.choice(days)),
             )
             time.sleep(0.002)

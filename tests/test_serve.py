@@ -122,3 +122,31 @@ def test_a_failure_before_the_first_byte_is_a_json_error(serve, server_args):
         "The sellers database could not be read: injected fault"
     )
     assert "export failed before the first byte" in server.stop()
+
+
+@pytest.mark.parametrize(
+    "message, status, error",
+    [
+        ("injected fault in batch {count}", 500, "The sellers database could not be read"),
+        ("database is locked", 503, "The sellers database is locked by a writer"),
+    ],
+)
+def test_a_database_failure_reaches_every_surface(serve, server_args, message, status, error):
+    # The fault is injected at the database layer, so the API and the browse page meet it
+    # as the exports do: each answers in its own form (JSON, or Datasette's HTML error page).
+    server = serve(
+        *server_args, env_extra={"TEST_FAIL_AT_BATCH": "1", "TEST_FAULT_MESSAGE": message}
+    )
+    cookies = server.cookies(ADMIN)
+    for path in ("/export/sellers/ndjson?org_id=big", "/-/sellers.json?org_id=big"):
+        response = httpx.get(server.url + path, cookies=cookies, timeout=20)
+        assert response.status_code == status, path
+        assert response.json()["error"].startswith(error)
+        assert ("retry-after" in response.headers) == (status == 503)
+    for path in ("/-/sellers?org_id=big", "/-/sellers"):
+        response = httpx.get(server.url + path, cookies=cookies, timeout=20)
+        assert response.status_code == status, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert error in response.text
+        assert "sid-big" not in response.text
+    assert server.stop().count("export failed before the first byte") == 4

@@ -44,7 +44,7 @@ def datasette_execute(datasette, db):
                 return cursor.execute(sql, params).fetchall()
             except sqlite3.OperationalError as error:
                 if error.args == ("interrupted",):
-                    raise QueryInterrupted(error, sql, params)
+                    raise QueryInterrupted(error, sql, params) from error
                 raise
             finally:
                 cursor.close()

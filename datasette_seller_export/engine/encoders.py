@@ -123,16 +123,18 @@ def _printf_blob_sql(template, values):
     return f"CAST(printf({literal}, {', '.join(values)}) AS BLOB)"
 
 
-def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS):
-    cells = [csv_cell_sql(column, escape_formulas) for column in columns]
-    fast = _printf_blob_sql(",".join(["%s"] * len(columns)) + "\r\n", cells)
+def csv_line_sql(escape_formulas=True):
+    cells = [csv_cell_sql(column, escape_formulas) for column in EXPORTED_COLUMNS]
+    fast = _printf_blob_sql(",".join(["%s"] * len(cells)) + "\r\n", cells)
     # printf's %s stops at a NUL character. PostgreSQL text cannot hold one, but a mirror
     # might: such rows are joined with ||, which keeps every byte, so no cell is truncated.
     # (JSON needs no such care: json_quote escapes NUL before printf sees it.)
     has_nul = " OR ".join(
-        _contains_sql(c, "\0", nul_safe=True) for c in columns if COLUMN_TYPES[c] is str
+        _contains_sql(c, "\0", nul_safe=True) for c in EXPORTED_COLUMNS if COLUMN_TYPES[c] is str
     )
-    exact_cells = [csv_cell_sql(column, escape_formulas, nul_safe=True) for column in columns]
+    exact_cells = [
+        csv_cell_sql(column, escape_formulas, nul_safe=True) for column in EXPORTED_COLUMNS
+    ]
     exact = (
         "CAST("
         + " || ',' || ".join(f"({cell})" for cell in exact_cells)
@@ -141,13 +143,13 @@ def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS):
     return f"CASE WHEN {has_nul} THEN {exact} ELSE {fast} END"
 
 
-def json_object_sql(columns=EXPORTED_COLUMNS, terminator=""):
-    template = "{" + ",".join(f'"{column}":%s' for column in columns) + "}" + terminator
-    return _printf_blob_sql(template, [json_value_sql(column) for column in columns])
+def json_object_sql(terminator=""):
+    template = "{" + ",".join(f'"{column}":%s' for column in EXPORTED_COLUMNS) + "}" + terminator
+    return _printf_blob_sql(template, [json_value_sql(column) for column in EXPORTED_COLUMNS])
 
 
-def csv_header(columns=EXPORTED_COLUMNS):
-    return (",".join(columns) + "\r\n").encode("utf-8")
+def csv_header():
+    return (",".join(EXPORTED_COLUMNS) + "\r\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -158,8 +160,7 @@ class Format:
     `suffix`. Rows from SQL already carry any line terminator of their own.
     """
 
-    name: str
-    extension: str
+    name: str  # also the file extension
     content_type: str
     prefix: bytes = b""
     separator: bytes = b""
@@ -172,14 +173,13 @@ class Format:
 
 
 FORMATS = {
-    "csv": Format("csv", "csv", "text/csv; charset=utf-8", prefix=csv_header()),
+    "csv": Format("csv", "text/csv; charset=utf-8", prefix=csv_header()),
     "json": Format(
-        "json",
         "json",
         "application/json; charset=utf-8",
         prefix=b"[",
         separator=b",\n",
         suffix=b"]",
     ),
-    "ndjson": Format("ndjson", "ndjson", "application/x-ndjson"),
+    "ndjson": Format("ndjson", "application/x-ndjson"),
 }

@@ -25,7 +25,6 @@ class DumpError(Exception):
     def __init__(self, record_number, message):
         where = f"record {record_number}: " if record_number else ""
         super().__init__(where + message)
-        self.record_number = record_number
 
 
 @dataclass
@@ -47,7 +46,8 @@ def format_for(path, given=None):
     if extension not in FORMATS:
         raise DumpError(
             None,
-            f"cannot tell the format of {path!r} from its extension: pass --format csv, json or ndjson",
+            f"cannot tell the format of {path!r} from its extension: "
+            "pass --format csv, json or ndjson",
         )
     return extension
 
@@ -94,7 +94,9 @@ def _csv_records(text_file):
     try:
         header = parse_csv_record(next(records), 0)
     except StopIteration:
-        raise DumpError(None, "the CSV file is empty: it needs a header row naming the columns")
+        raise DumpError(
+            None, "the CSV file is empty: it needs a header row naming the columns"
+        ) from None
     if any(name is None for name in header) or len(set(header)) != len(header):
         raise DumpError(None, "the CSV header must name each column once")
     _check_columns(header, 0)
@@ -102,7 +104,7 @@ def _csv_records(text_file):
         fields = parse_csv_record(record, number)
         if len(fields) != len(header):
             raise DumpError(number, f"has {len(fields)} fields where the header has {len(header)}")
-        yield number, dict(zip(header, fields))
+        yield number, dict(zip(header, fields, strict=True))
 
 
 def _json_records(text_file, ndjson):
@@ -112,12 +114,12 @@ def _json_records(text_file, ndjson):
             try:
                 yield number, json.loads(line)
             except ValueError as error:
-                raise DumpError(number, f"is not valid JSON: {error}")
+                raise DumpError(number, f"is not valid JSON: {error}") from None
         return
     try:
         data = json.load(text_file)
     except ValueError as error:
-        raise DumpError(None, f"the file is not valid JSON: {error}")
+        raise DumpError(None, f"the file is not valid JSON: {error}") from None
     if not isinstance(data, list):
         raise DumpError(None, "a JSON dump must be one array of objects")
     yield from enumerate(data, start=1)
@@ -129,7 +131,8 @@ def _check_columns(names, number):
     if unknown:
         raise DumpError(
             number,
-            f"unknown columns {', '.join(map(repr, unknown))}: the sellers table has {', '.join(COLUMN_TYPES)}",
+            f"unknown columns {', '.join(map(repr, unknown))}: "
+            f"the sellers table has {', '.join(COLUMN_TYPES)}",
         )
     if missing:
         raise DumpError(
@@ -166,7 +169,7 @@ def _typed(column, value, number, from_csv):
         return kind(value)
     except (ValueError, OverflowError):
         noun = "a whole number" if kind is int else "a number"
-        raise DumpError(number, f"{column} must be {noun}, not {value!r}")
+        raise DumpError(number, f"{column} must be {noun}, not {value!r}") from None
 
 
 def read_records(text_file, fmt):
@@ -191,7 +194,8 @@ def import_records(db, table, records):
     columns = list(COLUMN_TYPES)
     quoted_table = quote_identifier(table)
     select = f"SELECT {', '.join(columns)} FROM {quoted_table} WHERE id = ?"
-    insert = f"INSERT INTO {quoted_table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    placeholders = ", ".join("?" * len(columns))
+    insert = f"INSERT INTO {quoted_table} ({', '.join(columns)}) VALUES ({placeholders})"
     update = f"UPDATE {quoted_table} SET {', '.join(c + ' = ?' for c in columns[1:])} WHERE id = ?"
     with db.atomic():
         ensure_table(db, table)

@@ -31,7 +31,7 @@ def expected_rows(db_path, org_id, flagged=None, table="sellers"):
     sql += " ORDER BY created_at IS NULL, created_at DESC, id DESC"
     conn = sqlite3.connect(db_path)
     try:
-        return [dict(zip(EXPORTED, row)) for row in conn.execute(sql, params)]
+        return [dict(zip(EXPORTED, row, strict=True)) for row in conn.execute(sql, params)]
     finally:
         conn.close()
 

@@ -58,7 +58,8 @@ def export_url_for(datasette, request, fmt, access):
             carried[_CARRIED[name]] = value
         elif name in _CARRIED or name not in _PRESENTATION_PARAMETERS:
             raise ParameterError(
-                f"The sellers export can carry only one org_id and one flagged filter, not {name!r}: "
+                "The sellers export can carry only one org_id and one flagged filter, "
+                f"not {name!r}: "
                 "remove that filter from the table page and try again"
             )
     if "flagged" in carried:
@@ -70,7 +71,7 @@ def export_url_for(datasette, request, fmt, access):
         if error.status == 400:
             raise ScopeError(
                 400, "Filter the table by org_id first: the export is one organisation at a time"
-            )
+            ) from None
         raise
     pairs = [("org_id", org_id)] + (
         [("flagged", carried["flagged"])] if carried.get("flagged") else []

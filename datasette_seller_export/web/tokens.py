@@ -55,7 +55,7 @@ def decode_token(key_material: bytes, selection: Selection, token: str) -> Posit
     except (InvalidToken, UnicodeEncodeError, ValueError, KeyError, TypeError):
         raise TokenError(
             "_next is not a valid paging token: use the `next` value of a previous page as it is"
-        )
+        ) from None
     if bound_to != _binding(selection):
         raise TokenError(
             "_next was issued for another organisation or other filters: "

@@ -2,8 +2,9 @@
 
 It wraps the database layer every surface reads through (`engine.database.datasette_execute`:
 the exports, the API, the browse page), counts its queries (GET /-/test/batches) and, when told
-by environment variables, slows each one down or makes every Nth one fail, so that the tests
-can watch a real server stop an abandoned export and abort a failing one.
+by environment variables, slows each one down or makes every Nth one fail (with the message
+TEST_FAULT_MESSAGE, if given), so that the tests can watch a real server stop an abandoned
+export, abort a failing one, and report a failure on every surface.
 """
 
 import asyncio
@@ -22,6 +23,7 @@ batches = {"count": 0}
 def startup(datasette):
     fail_every = int(os.environ.get("TEST_FAIL_AT_BATCH", "0"))
     delay = float(os.environ.get("TEST_BATCH_DELAY", "0"))
+    message = os.environ.get("TEST_FAULT_MESSAGE", "injected fault in batch {count}")
     real_datasette_execute = database.datasette_execute
 
     def datasette_execute(datasette, db):
@@ -32,7 +34,7 @@ def startup(datasette):
             if delay:
                 await asyncio.sleep(delay)
             if fail_every and batches["count"] % fail_every == 0:
-                raise sqlite3.OperationalError("injected fault in batch %d" % batches["count"])
+                raise sqlite3.OperationalError(message.format(count=batches["count"]))
             return await execute(sql, params)
 
         return faulty_execute
