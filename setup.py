@@ -26,6 +26,7 @@ setup(
             "hypothesis",
             "httpx",
             "selenium",
+            "ruff==0.17.6",
         ]
     },
     python_requires=">=3.10",
