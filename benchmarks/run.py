@@ -25,6 +25,7 @@ import time
 import urllib.request
 
 from datasette_seller_export.testing.server import Server as DatasetteServer
+from datasette_seller_export.testing.server import make_demo_database
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -48,23 +49,7 @@ def build_database(rows, orgs, seed):
     path = os.path.join(RESULTS, f"sellers-{rows}-{orgs}-{seed}.db")
     if not os.path.exists(path):
         print(f"building {path}", file=sys.stderr)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "datasette",
-                "seller-export",
-                "demo",
-                path + ".tmp",
-                "--rows",
-                str(rows),
-                "--orgs",
-                str(orgs),
-                "--seed",
-                str(seed),
-            ],
-            check=True,
-        )
+        make_demo_database(path + ".tmp", rows, orgs, seed)
         os.rename(path + ".tmp", path)
     return path
 

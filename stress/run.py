@@ -17,7 +17,6 @@ import json
 import os
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,7 +25,7 @@ import time
 import httpx  # the one package beyond the plain install: pip install httpx
 
 from datasette_seller_export.testing.oracle import expected_export
-from datasette_seller_export.testing.server import Server
+from datasette_seller_export.testing.server import Server, make_demo_database
 
 ADMIN = {"id": "root"}
 FORMATS = ("csv", "json", "ndjson")
@@ -56,23 +55,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="seller-stress-")
     db_path = os.path.join(work, "sellers.db")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "datasette",
-            "seller-export",
-            "demo",
-            db_path,
-            "--rows",
-            str(args.rows),
-            "--orgs",
-            "8",
-            "--seed",
-            "11",
-        ],
-        check=True,
-    )
+    make_demo_database(db_path, args.rows, orgs=8, seed=11)
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA journal_mode=wal")
     conn.close()

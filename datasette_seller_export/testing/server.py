@@ -23,6 +23,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def make_demo_database(path, rows, orgs, seed):
+    """Demo sellers at `path`, made by `datasette seller-export demo` as a user would."""
+    command = ["seller-export", "demo", path, "--rows", rows, "--orgs", orgs, "--seed", seed]
+    subprocess.run([sys.executable, "-m", "datasette", *map(str, command)], check=True)
+
+
 def actor_cookie(actor, secret=SECRET):
     """The `ds_actor` cookie value that signs `actor` in on an instance with `secret`."""
     return Datasette(secret=secret).sign({"a": actor}, "actor")
