@@ -1,11 +1,14 @@
 """datasette-seller-export: Datasette's hooks, each handing off to the module for its concern."""
 
 from datasette import hookimpl
+from datasette.plugins import pm
 
-from . import config, permissions
+from . import config, hookspecs, permissions
 from .cli import seller_export
 from .engine import encoders
-from .web import browse, renderers, views
+from .web import browse, orgs, renderers, views
+
+pm.add_hookspecs(hookspecs)
 
 
 @hookimpl
@@ -32,6 +35,7 @@ def prepare_connection(conn):
 def register_routes(datasette):
     return views.routes() + [
         (browse.PAGE_ROUTE, browse.browse_view),
+        (orgs.ORGS_ROUTE, orgs.orgs_view),
         (renderers.RENDERER_ROUTE, renderers.renderer_view),
     ]
 

@@ -12,6 +12,7 @@ import sqlite_utils
 from datasette.utils import StartupError
 from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
 
+from . import memberships
 from .engine.keyset import sqlite_version_problem
 from .engine.schema import table_problem
 
@@ -29,6 +30,7 @@ class Config:
     batch_size: int = DEFAULT_BATCH_SIZE
     csv_escape_formulas: bool = True
     protect_raw_table: bool = True
+    memberships_table: str = memberships.DEFAULT_TABLE
 
     def is_sellers_table(self, database, table):
         return self.database is not None and (database, table) == (self.database, self.table)
@@ -40,6 +42,7 @@ _KEYS = {
     "batch_size": (int, f"a whole number from 1 to {MAX_BATCH_SIZE:,}"),
     "csv_escape_formulas": (bool, "true or false"),
     "protect_raw_table": (bool, "true or false"),
+    "memberships_table": (str, 'a table name, e.g. "seller_export_memberships"'),
 }
 
 _configs = weakref.WeakKeyDictionary()
@@ -104,13 +107,35 @@ async def load_config(datasette) -> Config:
         )
         if problem:
             _fail(f"database {database!r}: {problem}")
+    memberships_table = raw.get("memberships_table", memberships.DEFAULT_TABLE)
+    await _check_memberships_table(
+        datasette, database, memberships_table, "memberships_table" in raw
+    )
     return Config(
         database=database,
         table=table,
         batch_size=raw.get("batch_size", DEFAULT_BATCH_SIZE),
         csv_escape_formulas=raw.get("csv_escape_formulas", True),
         protect_raw_table=raw.get("protect_raw_table", True),
+        memberships_table=memberships_table,
     )
+
+
+async def _check_memberships_table(datasette, database, table, given):
+    """A memberships table named by the setting must be there; the default one is optional,
+    but when it is there it must be usable."""
+    if database is None:
+        if given:
+            _fail("setting 'memberships_table' is given, but no attached database has the sellers")
+        return
+    db = datasette.get_database(database)
+    if not given and not await db.table_exists(table):
+        return
+    problem = await db.execute_fn(
+        lambda conn: memberships.table_problem(sqlite_utils.Database(conn), table)
+    )
+    if problem:
+        _fail(f"setting 'memberships_table': database {database!r}: {problem}")
 
 
 async def startup(datasette):

@@ -1,10 +1,11 @@
 """Who may export whose sellers, and the lock on Datasette's own view of the raw table."""
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import FrozenSet, Optional
 
 from datasette.permissions import Action, PermissionSQL
 
+from . import memberships
 from .config import get_config
 
 READ = "seller_collection.read"
@@ -37,28 +38,28 @@ class ScopeError(Exception):
 class Access:
     can_read: bool  # read, or read_any_org which includes it
     can_read_any_org: bool
-    actor_org: Optional[str]
+    orgs: FrozenSet[str] = frozenset()  # the actor's own organisations
 
 
-def actor_org_id(actor) -> Optional[str]:
-    """The actor's organisation, or None when it has none usable (fails closed)."""
-    if not isinstance(actor, dict):
-        return None
-    org_id = actor.get("org_id")
-    if isinstance(org_id, bool) or not isinstance(org_id, (str, int)):
-        return None
-    org_id = str(org_id)
-    return org_id or None
+async def _allowed(datasette, actor):
+    allowed = await datasette.allowed_many(actions=[READ, READ_ANY_ORG], actor=actor)
+    return allowed[READ] or allowed[READ_ANY_ORG], allowed[READ_ANY_ORG]
+
+
+async def can_read(datasette, actor) -> bool:
+    """Whether the actor may use the sellers at all (for links and menus)."""
+    return (await _allowed(datasette, actor))[0]
 
 
 async def access_for(datasette, actor) -> Access:
-    allowed = await datasette.allowed_many(actions=[READ, READ_ANY_ORG], actor=actor)
-    any_org = allowed[READ_ANY_ORG]
-    return Access(
-        can_read=allowed[READ] or any_org,
-        can_read_any_org=any_org,
-        actor_org=actor_org_id(actor),
-    )
+    """What the actor may read, its memberships looked up afresh (only for a reader)."""
+    can_read_, any_org = await _allowed(datasette, actor)
+    orgs = frozenset()
+    config = get_config(datasette)
+    if can_read_ and config.database is not None:
+        db = datasette.get_database(config.database)
+        orgs = await memberships.actor_orgs(datasette, db, config.memberships_table, actor)
+    return Access(can_read=can_read_, can_read_any_org=any_org, orgs=orgs)
 
 
 def resolve_org(access: Access, requested_org: Optional[str]) -> str:
@@ -66,28 +67,42 @@ def resolve_org(access: Access, requested_org: Optional[str]) -> str:
     if not access.can_read:
         raise ScopeError(403, f"Permission denied: exporting sellers needs the {READ} action")
     if requested_org:
-        if requested_org == access.actor_org or access.can_read_any_org:
+        if requested_org in access.orgs or access.can_read_any_org:
             return requested_org
         raise ScopeError(
             403,
             f"Permission denied: org_id={requested_org} is not your organisation; "
             f"reading another organisation needs the {READ_ANY_ORG} action",
         )
-    if access.actor_org:
-        return access.actor_org
+    if len(access.orgs) == 1:
+        return next(iter(access.orgs))
+    if access.orgs:
+        raise ScopeError(
+            400,
+            "Choose an organisation with org_id=: you belong to " + ", ".join(sorted(access.orgs)),
+        )
     if access.can_read_any_org:
         raise ScopeError(400, "Choose an organisation with org_id=: your actor has none of its own")
     raise ScopeError(
         403,
-        "Permission denied: your actor has no org_id, so there is no organisation "
-        "whose sellers you may read",
+        "Permission denied: your actor has no org_id and no memberships, so there is no "
+        "organisation whose sellers you may read",
     )
 
 
 # Datasette's own pages would show every organisation and the internal columns to anyone who
-# may view the table, so those actions are denied on it to all but the any-org readers.
+# may view the sellers table, and every actor's organisations to anyone who may view the
+# memberships table, so those actions are denied on them to all but the any-org readers.
 _TABLE_ACTIONS = frozenset({"view-table"})
 _DATABASE_ACTIONS = frozenset({"execute-sql", "view-database-download"})
+_TABLE_RULES_SQL = """
+SELECT :seller_db AS parent, :seller_table AS child, 0 AS allow, :seller_reason AS reason
+UNION ALL
+SELECT :seller_db, :seller_memberships_table, 0, :seller_reason
+"""
+_DATABASE_RULE_SQL = (
+    "SELECT :seller_db AS parent, NULL AS child, 0 AS allow, :seller_reason AS reason"
+)
 
 
 async def raw_table_rules(datasette, actor, action) -> Optional[PermissionSQL]:
@@ -98,14 +113,17 @@ async def raw_table_rules(datasette, actor, action) -> Optional[PermissionSQL]:
         return None
     if await datasette.allowed(action=READ_ANY_ORG, actor=actor):
         return None
-    reason = f"datasette-seller-export: the raw {config.table} table needs {READ_ANY_ORG}"
+    reason = (
+        f"datasette-seller-export: the raw {config.table} and {config.memberships_table} "
+        f"tables need {READ_ANY_ORG}"
+    )
     # Several actions may be resolved in one query, so the parameters mean the same in each.
-    child = ":seller_table" if action in _TABLE_ACTIONS else "NULL"
     return PermissionSQL(
-        sql=f"SELECT :seller_db AS parent, {child} AS child, 0 AS allow, :seller_reason AS reason",
+        sql=_TABLE_RULES_SQL if action in _TABLE_ACTIONS else _DATABASE_RULE_SQL,
         params={
             "seller_db": config.database,
             "seller_table": config.table,
+            "seller_memberships_table": config.memberships_table,
             "seller_reason": reason,
         },
     )

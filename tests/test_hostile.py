@@ -47,6 +47,8 @@ def readable_orgs(actor):
         return set(ORGS)
     if actor and isinstance(actor.get("org_id"), str) and actor["org_id"] in ORGS:
         return {actor["org_id"]}
+    if actor and isinstance(actor.get("org_id"), list):  # a list of organisations (#13)
+        return {org for org in actor["org_id"] if org in ORGS}
     return set()
 
 

@@ -6,7 +6,8 @@ import os
 import pytest
 from conftest import REPO
 
-from datasette_seller_export.permissions import Access, ScopeError, actor_org_id, resolve_org
+from datasette_seller_export.memberships import orgs_in_actor
+from datasette_seller_export.permissions import Access, ScopeError, resolve_org
 from datasette_seller_export.testing.oracle import expected_export
 
 GRANTS = {
@@ -88,28 +89,32 @@ async def test_root_trap_a_grant_that_leaves_root_out_denies_root(make_datasette
 @pytest.mark.parametrize(
     "actor,expected",
     [
-        (None, None),
-        ({}, None),
-        ({"org_id": None}, None),
-        ({"org_id": ""}, None),
-        ({"org_id": True}, None),
-        ({"org_id": ["a"]}, None),
-        ({"org_id": {"x": 1}}, None),
-        ({"org_id": "o1"}, "o1"),
-        ({"org_id": 7}, "7"),
-        ("not a dict", None),
+        (None, set()),
+        ({}, set()),
+        ({"org_id": None}, set()),
+        ({"org_id": ""}, set()),
+        ({"org_id": True}, set()),
+        ({"org_id": {"x": 1}}, set()),
+        ({"org_id": "o1"}, {"o1"}),
+        ({"org_id": 7}, {"7"}),
+        ({"org_id": ["a"]}, {"a"}),
+        ({"org_id": ["b", "a", "b"]}, {"a", "b"}),
+        # A list is read entry by entry: what is not a non-empty string is dropped, never widened.
+        ({"org_id": ["a", 1, None, True, "", ["b"], {"c": 1}]}, {"a"}),
+        ("not a dict", set()),
     ],
 )
-def test_actor_org_id_fails_closed(actor, expected):
-    assert actor_org_id(actor) == expected
+def test_the_actor_org_id_fails_closed(actor, expected):
+    assert orgs_in_actor(actor) == expected
 
 
 def test_resolve_org_never_means_all_organisations():
-    reader = Access(can_read=True, can_read_any_org=False, actor_org=None)
-    for requested in (None, "", "*", "%"):
-        with pytest.raises(ScopeError):
-            resolve_org(reader, requested)
-    assert resolve_org(Access(True, True, None), "*") == "*"  # a literal org id, not a wildcard
+    for orgs in (frozenset(), frozenset({"a", "b"})):
+        reader = Access(can_read=True, can_read_any_org=False, orgs=orgs)
+        for requested in (None, "", "*", "%", "A", " a"):
+            with pytest.raises(ScopeError):
+                resolve_org(reader, requested)
+    assert resolve_org(Access(True, True), "*") == "*"  # a literal org id, not a wildcard
 
 
 # --- Datasette's own pages must not be a side door -------------------------------------------

@@ -7,11 +7,13 @@ from datasette.utils.asgi import Response
 
 from ..config import get_config
 from ..engine.keyset import count_query
-from ..engine.schema import EXPORTED_COLUMNS, quote_identifier
-from ..permissions import access_for
+from ..engine.schema import EXPORTED_COLUMNS
+from ..permissions import can_read
+from .orgs import org_choices
 from .paging import fetch_page
 from .params import url_with_query
 from .request import (
+    CHOOSE_ORG,
     DATABASE_ERRORS,
     PAGING_PARAMETERS,
     RequestError,
@@ -30,27 +32,10 @@ DOWNLOADS = [
     ("NDJSON", "ndjson", [], "One JSON object per line"),
 ]
 
-# Every organisation id, found by stepping through the keyset index (one seek per org)
-# rather than scanning every row.
-_ORG_IDS_SQL = """
-WITH RECURSIVE orgs(org_id) AS (
-    SELECT min(org_id) FROM {table}
-    UNION ALL
-    SELECT (SELECT min(org_id) FROM {table} WHERE org_id > orgs.org_id) FROM orgs
-    WHERE orgs.org_id IS NOT NULL
-)
-SELECT org_id FROM orgs WHERE org_id IS NOT NULL LIMIT {limit}
-"""
-
-
-async def _org_ids(execute, table):
-    sql = _ORG_IDS_SQL.format(table=quote_identifier(table), limit=MAX_PICKER_ORGS)
-    return [row[0] for row in await execute(sql, {})]
-
 
 async def browse_view(datasette, request):
     try:
-        resolved = await resolve_request(datasette, request, PAGING_PARAMETERS, choose_org=True)
+        resolved = await resolve_request(datasette, request, PAGING_PARAMETERS, scope=CHOOSE_ORG)
         context = await _context(datasette, resolved)
     except RequestError as error:
         error.raise_html()
@@ -63,11 +48,13 @@ async def _context(datasette, resolved):
     access, selection, filters = resolved.access, resolved.selection, resolved.filters
     execute = resolved.execute
     try:
-        org_ids = await _org_ids(execute, resolved.config.table) if access.can_read_any_org else []
+        # A picker for whoever has more than one organisation to choose from.
+        choosing = access.can_read_any_org or len(access.orgs) > 1
+        org_ids = await org_choices(resolved, MAX_PICKER_ORGS) if choosing else []
         context = {
             "columns": EXPORTED_COLUMNS,
             "can_read_any_org": access.can_read_any_org,
-            "actor_org": access.actor_org,
+            "member_orgs": sorted(access.orgs),
             "page_path": datasette.urls.path(PAGE_PATH),
             "org_ids": org_ids,
             "selection": selection,
@@ -114,7 +101,7 @@ def menu_links(datasette, actor):
     async def links():
         if get_config(datasette).database is None:
             return []
-        if not (await access_for(datasette, actor)).can_read:
+        if not await can_read(datasette, actor):
             return []
         return [{"href": datasette.urls.path(PAGE_PATH), "label": "Sellers"}]
 
@@ -125,7 +112,7 @@ def table_actions(datasette, actor, database, table):
     async def actions():
         if not get_config(datasette).is_sellers_table(database, table):
             return []
-        if not (await access_for(datasette, actor)).can_read:
+        if not await can_read(datasette, actor):
             return []
         return [
             {

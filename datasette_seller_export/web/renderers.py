@@ -19,8 +19,9 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from ..config import get_config
-from ..permissions import ScopeError, access_for, resolve_org
+from ..permissions import ScopeError, access_for, can_read, resolve_org
 from .params import ParameterError, parse_flagged, url_with_query
+from .request import DATABASE_ERRORS, database_error
 
 # Table-page parameters that change only order, paging or presentation: safe to drop.
 _PRESENTATION_PARAMETERS = {
@@ -84,9 +85,11 @@ async def hand_over(datasette, request, database, table, fmt):
     may be hidden, but the URL still dispatches: everything is checked again here."""
     if not get_config(datasette).is_sellers_table(database, table):
         return Response.error(["The sellers export renderers work only on the sellers table"], 404)
-    access = await access_for(datasette, request.actor)
     try:
+        access = await access_for(datasette, request.actor)  # reads the memberships table
         return Response.redirect(export_url_for(datasette, request, fmt, access))
+    except DATABASE_ERRORS as error:
+        return database_error(error, datasette).json_response()
     except ScopeError as error:
         return Response.error([error.message], error.status)
     except ParameterError as error:
@@ -97,7 +100,7 @@ def renderer(fmt):
     async def can_render(datasette, request, database, table):
         if not get_config(datasette).is_sellers_table(database, table):
             return False
-        return (await access_for(datasette, request.actor)).can_read
+        return await can_read(datasette, request.actor)
 
     async def render(datasette, request, database, table):
         return await hand_over(datasette, request, database, table, fmt)

@@ -84,7 +84,7 @@ class SellerRequest:
     access: Access
     values: dict  # the query parameters as given, each at most once
     filters: Filters
-    selection: Optional[Selection]  # None only while an organisation is still to be chosen
+    selection: Optional[Selection]  # None while an organisation is to be chosen, or NO_ORG
     execute: Execute  # the engine's queries, on Datasette's connections to the sellers database
     token_key: bytes
     size: Optional[int] = None  # for paged views
@@ -92,11 +92,16 @@ class SellerRequest:
     bom: bool = False
 
 
-async def resolve_request(datasette, request, accepts=(), choose_org=False) -> SellerRequest:
+# How a view needs the organisation resolved.
+ONE_ORG = "one"  # exactly one, or a refusal
+CHOOSE_ORG = "choose"  # one, or None where the actor must still choose (the browse page's picker)
+NO_ORG = "none"  # none: the view is about the actor's organisations themselves
+
+
+async def resolve_request(datasette, request, accepts=(), scope=ONE_ORG) -> SellerRequest:
     """The checks every seller view makes, in order: method, configuration, permission,
     parameters, organisation, paging token. `accepts` names the parameters the view takes
-    beyond the filters; `choose_org` lets a view show a picker (selection None) where an
-    organisation must be chosen, instead of refusing.
+    beyond the filters (which a NO_ORG view does not take).
     """
     if request.method != "GET":
         raise RequestError(
@@ -107,13 +112,17 @@ async def resolve_request(datasette, request, accepts=(), choose_org=False) -> S
         raise RequestError(
             404, f"No attached database has a {config.table!r} table; see the plugin's README"
         )
-    access = await access_for(datasette, request.actor)
+    try:
+        access = await access_for(datasette, request.actor)  # reads the memberships table
+    except DATABASE_ERRORS as error:
+        raise database_error(error, datasette) from None
     if not access.can_read:
         raise RequestError(403, f"Permission denied: this needs the {READ} action")
     try:
-        values = parse_query_string(request.query_string, FILTER_PARAMETERS + tuple(accepts))
+        filter_parameters = () if scope == NO_ORG else FILTER_PARAMETERS
+        values = parse_query_string(request.query_string, filter_parameters + tuple(accepts))
         filters = parse_filters(values)
-        selection = _selection(config, access, filters, choose_org)
+        selection = None if scope == NO_ORG else _selection(config, access, filters, scope)
         bom = parse_bom(values.get(BOM_PARAMETER))
         size = None
         if "_size" in accepts:
@@ -145,11 +154,11 @@ async def resolve_request(datasette, request, accepts=(), choose_org=False) -> S
     )
 
 
-def _selection(config, access, filters, choose_org) -> Optional[Selection]:
+def _selection(config, access, filters, scope) -> Optional[Selection]:
     try:
         org_id = resolve_org(access, filters.org_id)
     except ScopeError as error:
-        if choose_org and error.status == 400:
+        if scope == CHOOSE_ORG and error.status == 400:
             return None  # an organisation is to be chosen: the view shows the picker
         raise RequestError(error.status, error.message) from None
     return Selection(table=config.table, org_id=org_id, flagged=filters.flagged)

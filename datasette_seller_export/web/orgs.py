@@ -1,0 +1,46 @@
+"""The organisations an actor may choose: `/-/sellers/orgs.json`, and the browse page's picker.
+
+A member chooses among its own organisations; a `read_any_org` holder among every organisation
+present in the mirror, found by stepping through the keyset index (one seek per organisation)
+rather than scanning every row.
+"""
+
+from datasette.utils.asgi import Response
+
+from ..engine.schema import quote_identifier
+from .request import DATABASE_ERRORS, NO_ORG, RequestError, database_error, resolve_request
+
+ORGS_ROUTE = r"^/-/sellers/orgs\.json$"
+MAX_MIRROR_ORGS = 10_000
+
+_MIRROR_ORGS_SQL = """
+WITH RECURSIVE orgs(org_id) AS (
+    SELECT min(org_id) FROM {table}
+    UNION ALL
+    SELECT (SELECT min(org_id) FROM {table} WHERE org_id > orgs.org_id) FROM orgs
+    WHERE orgs.org_id IS NOT NULL
+)
+SELECT org_id FROM orgs WHERE org_id IS NOT NULL LIMIT {limit}
+"""
+
+
+async def org_choices(resolved, limit=MAX_MIRROR_ORGS):
+    """The organisations the resolved request's actor may choose, sorted (a `read_any_org`
+    holder's: at most `limit` of the mirror's)."""
+    if not resolved.access.can_read_any_org:
+        return sorted(resolved.access.orgs)
+    table = quote_identifier(resolved.config.table)
+    rows = await resolved.execute(_MIRROR_ORGS_SQL.format(table=table, limit=limit), {})
+    return [row[0] for row in rows]
+
+
+async def orgs_view(datasette, request):
+    try:
+        resolved = await resolve_request(datasette, request, scope=NO_ORG)
+        try:
+            orgs = await org_choices(resolved)
+        except DATABASE_ERRORS as error:
+            raise database_error(error, datasette) from None
+    except RequestError as error:
+        return error.json_response()
+    return Response.json({"ok": True, "orgs": orgs, "any_org": resolved.access.can_read_any_org})
