@@ -1,5 +1,7 @@
 """`datasette seller-export ...`: the command line for the SQLite mirror."""
 
+import contextlib
+import csv
 import io
 import os
 import sqlite3
@@ -8,11 +10,13 @@ import sys
 import click
 import sqlite_utils
 
+from . import memberships
 from .config import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from .engine.encoders import FORMATS, register_functions
 from .engine.export import ExportPlan, atomic_file, write_export
 from .engine.keyset import Selection, count_query, sqlite_version_problem
 from .engine.schema import ensure_table, table_problem
+from .mirror import members as members_writer
 from .mirror.demo import demo_rows
 from .mirror.importer import FORMATS as IMPORT_FORMATS
 from .mirror.importer import (
@@ -189,3 +193,105 @@ def import_command(db_path, dump_path, format_name, table):
             f"{dump_path}: not UTF-8 text ({error}); nothing was imported"
         ) from None
     click.echo(f"{db_path}: {summary}")
+
+
+@seller_export.group()
+def members():
+    """Who belongs to which organisation: the memberships table that gives Datasette's API
+    tokens and the actors of sign-in plugins (who carry only an id) their organisations."""
+
+
+def _members_table_option(function):
+    return click.option(
+        "--table",
+        default=memberships.DEFAULT_TABLE,
+        show_default=True,
+        help="Name of the memberships table (the plugin's memberships_table setting)",
+    )(function)
+
+
+@contextlib.contextmanager
+def _members_connection(db_path):
+    """A connection to DB, with any failure to open or write it, or any bad membership, as a
+    clear error rather than a traceback."""
+    try:
+        conn = sqlite3.connect(db_path)
+    except sqlite3.Error as error:
+        raise click.ClickException(f"{db_path}: cannot open it ({error})") from None
+    try:
+        yield conn
+    except members_writer.MembersError as error:
+        raise click.ClickException(f"{error}; nothing was changed") from None
+    except sqlite3.Error as error:
+        raise click.ClickException(f"{db_path}: {error}; nothing was changed") from None
+    finally:
+        conn.close()
+
+
+def _check_directory(db_path):
+    directory = os.path.dirname(os.path.abspath(db_path))
+    if not os.path.isdir(directory):
+        raise click.ClickException(f"{db_path}: the directory {directory} does not exist")
+
+
+@members.command(name="add")
+@_db_argument
+@click.argument("actor_id")
+@click.argument("org_ids", metavar="ORG_ID...", nargs=-1, required=True)
+@_members_table_option
+def members_add(db_path, actor_id, org_ids, table):
+    """ACTOR_ID joins each ORG_ID. The table is created when missing; adding a membership that
+    is already there changes nothing."""
+    _check_directory(db_path)
+    with _members_connection(db_path) as conn:
+        change = members_writer.add(conn, table, actor_id, org_ids)
+    click.echo(f"{db_path}: {change}")
+
+
+@members.command(name="remove")
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
+@click.argument("actor_id")
+@click.argument("org_ids", metavar="ORG_ID...", nargs=-1, required=True)
+@_members_table_option
+def members_remove(db_path, actor_id, org_ids, table):
+    """ACTOR_ID leaves each ORG_ID, from its next request on."""
+    with _members_connection(db_path) as conn:
+        change = members_writer.remove(conn, table, actor_id, org_ids)
+    click.echo(f"{db_path}: {change}")
+
+
+@members.command(name="list")
+@click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
+@click.option("--actor", "actor_id", help="Only this actor's memberships")
+@click.option("--org", "org_id", help="Only this organisation's members")
+@_members_table_option
+def members_list(db_path, actor_id, org_id, table):
+    """The memberships as CSV (actor_id,org_id), the form `members import` reads."""
+    if actor_id is not None and org_id is not None:
+        raise click.UsageError("give --actor or --org, not both")
+    with _members_connection(db_path) as conn:
+        rows = members_writer.listed(conn, table, actor_id, org_id)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(memberships.COLUMNS)
+    writer.writerows(rows)
+
+
+@members.command(name="import")
+@_db_argument
+@click.argument("csv_path", metavar="FILE.csv", type=click.Path(dir_okay=False, exists=True))
+@click.option("--replace", is_flag=True, help="Make the table exactly the file")
+@_members_table_option
+def members_import(db_path, csv_path, replace, table):
+    """Add the memberships in FILE.csv (a header actor_id,org_id, then one per line), all in one
+    transaction; with --replace, also remove every membership the file does not name."""
+    _check_directory(db_path)
+    with _members_connection(db_path) as conn:
+        try:
+            with open(csv_path, encoding="utf-8-sig", newline="") as text:
+                pairs = members_writer.read_csv(text)
+        except UnicodeDecodeError as error:
+            raise click.ClickException(f"{csv_path}: not UTF-8 text ({error})") from None
+        except members_writer.MembersError as error:
+            raise click.ClickException(f"{csv_path}: {error}; nothing was changed") from None
+        change = members_writer.import_pairs(conn, table, pairs, replace)
+    click.echo(f"{db_path}: {change}")
