@@ -26,6 +26,8 @@ setup(
             "hypothesis",
             "httpx",
             "selenium",
+            # A published sign-in plugin, for the tests of a deployment behind one.
+            "datasette-auth-passwords>=1.1.1",
             "ruff==0.17.6",
         ]
     },

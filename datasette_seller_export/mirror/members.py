@@ -19,7 +19,9 @@ def check_id(kind, value, where=""):
     """`value` as an actor or org id, or MembersError: ids are matched exactly, so an empty one
     or one with white space at either end is almost surely a mistake."""
     if not isinstance(value, str) or value == "":
-        raise MembersError(f"{where}the {kind} is empty: every membership names an actor and an org")
+        raise MembersError(
+            f"{where}the {kind} is empty: every membership names an actor and an org"
+        )
     if value != value.strip():
         raise MembersError(
             f"{where}the {kind} {value!r} starts or ends with white space; ids are matched "

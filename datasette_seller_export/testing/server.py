@@ -59,6 +59,8 @@ class Server:
             try:
                 urllib.request.urlopen(self.url + "/-/versions.json", timeout=1).close()
                 return
+            except urllib.error.HTTPError:
+                return  # it answers (a sign-in plugin may refuse a probe without credentials)
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
         self.stop()
