@@ -14,8 +14,8 @@ from . import memberships
 from .config import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
 from .engine.encoders import FORMATS, register_functions
 from .engine.export import ExportPlan, atomic_file, write_export
-from .engine.keyset import Selection, count_query, sqlite_version_problem
-from .engine.schema import ensure_table, table_problem
+from .engine.keyset import Search, Selection, count_query, sqlite_version_problem
+from .engine.schema import ensure_table, fts_table_name, has_search_index, table_problem
 from .mirror import members as members_writer
 from .mirror.demo import demo_rows
 from .mirror.importer import FORMATS as IMPORT_FORMATS
@@ -26,7 +26,7 @@ from .mirror.importer import (
     import_records,
     read_records,
 )
-from .web.params import ParameterError, parse_flagged
+from .web.params import ParameterError, parse_flagged, parse_sort
 
 INSERT_BATCH_SIZE = 5_000
 
@@ -88,7 +88,11 @@ def demo(db_path, table, rows, orgs, seed):
     names, ties on created_at, NULLs and soft-deleted rows. Rows with the same ids are
     replaced, so running it again with the same seed changes nothing."""
     db = sqlite_utils.Database(db_path)
-    ensure_table(db, table)
+    # A new table gets its indexes once, after the load; an existing one keeps them current.
+    new_table = not db[table].exists()
+    ensure_table(db, table, indexes=not new_table)
+    # A replaced row's delete must reach the search index's triggers too.
+    db.execute("PRAGMA recursive_triggers = ON")
     with click.progressbar(length=rows, label="Writing demo sellers", file=sys.stderr) as bar:
 
         def counted():
@@ -101,6 +105,8 @@ def demo(db_path, table, rows, orgs, seed):
         # One transaction: sqlite-utils would otherwise commit (and sync) every few rows.
         with db.atomic():
             db[table].insert_all(counted(), batch_size=INSERT_BATCH_SIZE, replace=True)
+    if new_table:
+        ensure_table(db, table)
     click.echo(f"{db_path}: {rows:,} demo sellers in {orgs} organisations (seed {seed})")
 
 
@@ -111,6 +117,9 @@ def demo(db_path, table, rows, orgs, seed):
     "--format", "format_name", type=click.Choice(list(FORMATS)), default="csv", show_default=True
 )
 @click.option("--flagged", help="true or false (also 1 or 0): only flagged or unflagged sellers")
+@click.option("--search", "-q", "search", help="Only sellers whose names hold this, in any case")
+@click.option("--sort", "sort_ascending", metavar="COLUMN", help="Sort by COLUMN, ascending")
+@click.option("--sort-desc", "sort_descending", metavar="COLUMN", help="Sort by COLUMN, descending")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: standard output)"
 )
@@ -129,13 +138,30 @@ def demo(db_path, table, rows, orgs, seed):
 )
 @_table_option
 def export_command(
-    db_path, org_id, format_name, flagged, output, bom, escape_formulas, batch_size, table
+    db_path,
+    org_id,
+    format_name,
+    flagged,
+    search,
+    sort_ascending,
+    sort_descending,
+    output,
+    bom,
+    escape_formulas,
+    batch_size,
+    table,
 ):
-    """Export one organisation's sellers from DB: the same bytes as the HTTP endpoint."""
+    """Export one organisation's sellers from DB: the same bytes as the HTTP endpoint, with the
+    same filters (--flagged, --search) and orders (--sort, --sort-desc: created_at,
+    display_name, times_seen, feedback_percent, feedback_count or platform)."""
     try:
         flagged = parse_flagged(flagged)
     except ParameterError as error:
         raise click.BadParameter(str(error), param_hint="--flagged") from None
+    try:
+        sort = parse_sort(sort_ascending, sort_descending)
+    except ParameterError as error:
+        raise click.BadParameter(str(error), param_hint="--sort") from None
     if bom and format_name != "csv":
         raise click.BadParameter("--bom is for CSV only", param_hint="--bom")
     problem = sqlite_version_problem(sqlite3.sqlite_version_info)
@@ -146,7 +172,16 @@ def export_command(
     problem = table_problem(sqlite_utils.Database(conn), table)
     if problem:
         raise click.ClickException(f"{db_path}: {problem}")
-    selection = Selection(table=table, org_id=org_id, flagged=flagged)
+    search_index = (
+        fts_table_name(table) if has_search_index(sqlite_utils.Database(conn), table) else None
+    )
+    selection = Selection(
+        table=table,
+        org_id=org_id,
+        flagged=flagged,
+        search=Search(search, search_index) if search else None,
+        sort=sort,
+    )
     plan = ExportPlan(selection, FORMATS[format_name], batch_size, escape_formulas, bom)
     if output is None:
         write_export(conn, plan, sys.stdout.buffer)

@@ -14,7 +14,7 @@ from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when instal
 
 from . import memberships
 from .engine.keyset import sqlite_version_problem
-from .engine.schema import table_problem
+from .engine.schema import fts_table_name, fts_tables, has_search_index, table_problem
 
 PLUGIN_NAME = "datasette-seller-export"
 MAX_BATCH_SIZE = 10_000
@@ -31,6 +31,12 @@ class Config:
     csv_escape_formulas: bool = True
     protect_raw_table: bool = True
     memberships_table: str = memberships.DEFAULT_TABLE
+    search_index: Optional[str] = None  # the FTS5 trigram table, when the mirror has one
+
+    @property
+    def protected_tables(self):
+        """The tables Datasette's own pages must not show to an organisation's users."""
+        return (self.table, self.memberships_table) + fts_tables(self.table)
 
     def is_sellers_table(self, database, table):
         return self.database is not None and (database, table) == (self.database, self.table)
@@ -107,6 +113,11 @@ async def load_config(datasette) -> Config:
         )
         if problem:
             _fail(f"database {database!r}: {problem}")
+    search_index = None
+    if database is not None and await datasette.get_database(database).execute_fn(
+        lambda conn: has_search_index(sqlite_utils.Database(conn), table)
+    ):
+        search_index = fts_table_name(table)
     memberships_table = raw.get("memberships_table", memberships.DEFAULT_TABLE)
     await _check_memberships_table(
         datasette, database, memberships_table, "memberships_table" in raw
@@ -118,6 +129,7 @@ async def load_config(datasette) -> Config:
         csv_escape_formulas=raw.get("csv_escape_formulas", True),
         protect_raw_table=raw.get("protect_raw_table", True),
         memberships_table=memberships_table,
+        search_index=search_index,
     )
 
 

@@ -1,5 +1,6 @@
 """Who may export whose sellers, and the lock on Datasette's own view of the raw table."""
 
+import json
 from dataclasses import dataclass
 from typing import FrozenSet, Optional
 
@@ -91,14 +92,14 @@ def resolve_org(access: Access, requested_org: Optional[str]) -> str:
 
 
 # Datasette's own pages would show every organisation and the internal columns to anyone who
-# may view the sellers table, and every actor's organisations to anyone who may view the
-# memberships table, so those actions are denied on them to all but the any-org readers.
+# may view the sellers table or its search index, and every actor's organisations to anyone
+# who may view the memberships table, so those actions are denied on them (one row each) to
+# all but the any-org readers.
 _TABLE_ACTIONS = frozenset({"view-table"})
 _DATABASE_ACTIONS = frozenset({"execute-sql", "view-database-download"})
 _TABLE_RULES_SQL = """
-SELECT :seller_db AS parent, :seller_table AS child, 0 AS allow, :seller_reason AS reason
-UNION ALL
-SELECT :seller_db, :seller_memberships_table, 0, :seller_reason
+SELECT :seller_db AS parent, value AS child, 0 AS allow, :seller_reason AS reason
+FROM json_each(:seller_tables)
 """
 _DATABASE_RULE_SQL = (
     "SELECT :seller_db AS parent, NULL AS child, 0 AS allow, :seller_reason AS reason"
@@ -114,16 +115,15 @@ async def raw_table_rules(datasette, actor, action) -> Optional[PermissionSQL]:
     if await datasette.allowed(action=READ_ANY_ORG, actor=actor):
         return None
     reason = (
-        f"datasette-seller-export: the raw {config.table} and {config.memberships_table} "
-        f"tables need {READ_ANY_ORG}"
+        f"datasette-seller-export: the raw {config.table} table, its search index and "
+        f"{config.memberships_table} need {READ_ANY_ORG}"
     )
     # Several actions may be resolved in one query, so the parameters mean the same in each.
     return PermissionSQL(
         sql=_TABLE_RULES_SQL if action in _TABLE_ACTIONS else _DATABASE_RULE_SQL,
         params={
             "seller_db": config.database,
-            "seller_table": config.table,
-            "seller_memberships_table": config.memberships_table,
+            "seller_tables": json.dumps(config.protected_tables),
             "seller_reason": reason,
         },
     )

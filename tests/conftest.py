@@ -126,24 +126,36 @@ async def ds(make_datasette, sellers_db):
     return await make_datasette(sellers_db, root=True)
 
 
-async def page_through(ds, query, actor=ROOT, limit=10_000):
-    """Follow `next` from the first page to the last; return (rows, pages)."""
-    rows, pages, path = [], [], f"/-/sellers.json?{query}"
+def check_link(body, response, rel):
+    """`rel`'s token, URL and Link header agree; returns the URL's path and query, or None."""
+    links = response.headers.get("link", "")
+    if body[rel] is None:
+        assert body[f"{rel}_url"] is None and f'rel="{rel}"' not in links
+        return None
+    assert f'<{body[f"{rel}_url"]}>; rel="{rel}"' in links
+    parsed = urllib.parse.urlsplit(body[f"{rel}_url"])
+    assert dict(urllib.parse.parse_qsl(parsed.query))["_next"] == body[rel]
+    return parsed.path + "?" + parsed.query
+
+
+async def page_through(ds, query, actor=ROOT, limit=10_000, rel="next", path=None):
+    """Follow `rel` (`next`, or `prev` from `path`) from the first page to the last; return
+    (rows, pages), each page's rows in the order the page shows them."""
+    rows, pages, path = [], [], path or f"/-/sellers.json?{query}"
     while path and len(pages) < limit:
         response = await ds.client.get(path, actor=actor)
         assert response.status_code == 200, response.text
         body = response.json()
-        assert body["ok"] is True and set(body) == {"ok", "rows", "next", "next_url"}
-        rows += body["rows"]
+        assert body["ok"] is True
+        assert set(body) == {"ok", "rows", "next", "next_url", "prev", "prev_url"}
+        if not pages and rel == "next":
+            assert body["prev"] is None  # the first page has none before it
+        rows = rows + body["rows"] if rel == "next" else body["rows"] + rows
         pages.append(response)
-        if body["next"] is None:
-            assert body["next_url"] is None and "link" not in response.headers
-            path = None
-        else:
-            assert response.headers["link"] == f'<{body["next_url"]}>; rel="next"'
-            parsed = urllib.parse.urlsplit(body["next_url"])
-            assert dict(urllib.parse.parse_qsl(parsed.query))["_next"] == body["next"]
-            path = parsed.path + "?" + parsed.query
+        other = check_link(body, response, "prev" if rel == "next" else "next")
+        if len(pages) > 1:
+            assert other is not None  # every page but the first has a way back
+        path = check_link(body, response, rel)
     return rows, pages
 
 

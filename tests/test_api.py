@@ -45,6 +45,8 @@ async def test_empty_and_single_page(ds):
         "rows": [],
         "next": None,
         "next_url": None,
+        "prev": None,
+        "prev_url": None,
     }
     one = (await ds.client.get("/-/sellers.json?org_id=org-one", actor=ROOT)).json()
     assert len(one["rows"]) == 1 and one["next"] is None

@@ -104,7 +104,7 @@ def test_browse_filter_page_and_download_in_chromium(serve, browser, tmp_path):
 
     # The flagged filter, as a person would use it.
     Select(browser.find_element(By.ID, "seller-export-flagged")).select_by_visible_text("Flagged")
-    browser.find_element(By.CSS_SELECTOR, "form.filters input[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "form.seller-export-controls input[type=submit]").click()
     WebDriverWait(browser, 20).until(lambda driver: "flagged=true" in driver.current_url)
     flagged_rows = expected_rows(db_path, "org-a", True)
     assert (

@@ -8,12 +8,20 @@ After a deliberate change, write the files anew and read the diff:
 
 import json
 import os
+from dataclasses import replace
 
 import pytest
 from sql_layout import layout
 
 from datasette_seller_export.engine.encoders import FORMATS
-from datasette_seller_export.engine.keyset import Position, Selection, batch_query
+from datasette_seller_export.engine.keyset import (
+    DEFAULT_SORT,
+    Position,
+    Search,
+    Selection,
+    Sort,
+    batch_query,
+)
 
 REFERENCE = os.path.join(os.path.dirname(__file__), "reference_sql")
 WRITE = os.environ.get("SELLER_EXPORT_WRITE_REFERENCE_SQL") == "1"
@@ -21,10 +29,21 @@ SELECTION = Selection(table="sellers", org_id="org-1")
 BATCH_SIZE = 2_000  # the default
 # Stands for a format's row expression in the batch files; each format's is in its own file.
 ROW = "row_expression"
+AFTER_A_ROW = Position(value="2025-03-01T10:00:00Z", id="sid-1")
 BATCHES = {
-    "first": None,
-    "after-a-dated-row": Position(created_at="2025-03-01T10:00:00Z", id="sid-1"),
-    "after-an-undated-row": Position(created_at=None, id="sid-1"),
+    "first": (SELECTION, None),
+    "after-a-dated-row": (SELECTION, AFTER_A_ROW),
+    "after-an-undated-row": (SELECTION, Position(value=None, id="sid-1")),
+    # An ascending sort puts NULLs last as well, so its first batch is two walks.
+    "first-by-feedback_percent": (
+        replace(SELECTION, sort=Sort("feedback_percent", descending=False)),
+        None,
+    ),
+    # Walking back from a row, for the previous page: NULLs come first.
+    "backwards-after-a-dated-row": (replace(SELECTION, sort=DEFAULT_SORT.reversed()), AFTER_A_ROW),
+    "searched-with-the-index": (replace(SELECTION, search=Search("acme", "sellers_fts")), None),
+    "searched-without-the-index": (replace(SELECTION, search=Search("ac", "sellers_fts")), None),
+    "flagged": (replace(SELECTION, flagged=True), None),
 }
 
 
@@ -49,9 +68,9 @@ def test_row_expression(fmt):
     check(f"row-{fmt}.sql", header + layout(FORMATS[fmt].row_sql()))
 
 
-@pytest.mark.parametrize("name, after", list(BATCHES.items()))
-def test_batch_query(name, after):
-    sql, params = batch_query(SELECTION, ROW, BATCH_SIZE, after)
+@pytest.mark.parametrize("name, selection, after", [(n, *v) for n, v in BATCHES.items()])
+def test_batch_query(name, selection, after):
+    sql, params = batch_query(selection, ROW, BATCH_SIZE, after)
     del params["separator"]  # the format's (or the API's) separator between rows
     header = (
         f"-- The batch query, {name.replace('-', ' ')}; {ROW} is a format's row-*.sql.\n"
@@ -61,4 +80,4 @@ def test_batch_query(name, after):
     # The two files together are exactly the query each format runs.
     for fmt in FORMATS.values():
         row_sql = fmt.row_sql()
-        assert batch_query(SELECTION, row_sql, BATCH_SIZE, after)[0] == sql.replace(ROW, row_sql)
+        assert batch_query(selection, row_sql, BATCH_SIZE, after)[0] == sql.replace(ROW, row_sql)

@@ -12,6 +12,7 @@ UTF-8) would write for the same row; `tests/test_encoders.py` holds the two to e
 import math
 from dataclasses import dataclass
 
+from .keyset import FOLD_FUNCTION, fold
 from .schema import BOOLEAN_COLUMNS, COLUMN_TYPES, EXPORTED_COLUMNS
 
 REAL_TEXT_FUNCTION = "seller_export_real_text"
@@ -51,6 +52,7 @@ def real_text(value):
 
 def register_functions(conn):
     conn.create_function(REAL_TEXT_FUNCTION, 1, real_text, deterministic=True)
+    conn.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
 
 
 def _real_sql(column):

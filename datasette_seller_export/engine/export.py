@@ -13,7 +13,7 @@ from typing import AsyncIterator
 
 from .database import connection_execute
 from .encoders import UTF8_BOM, Format
-from .keyset import Execute, Selection, iter_batches
+from .keyset import DEFAULT_SORT, Execute, Selection, iter_batches
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,30 @@ def atomic_file(path):
 
 
 _UNSAFE_FILENAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+SEARCH_IN_FILENAME = 40  # characters of a search term a file name keeps
 
 
-def content_disposition(org_id: str, extension: str) -> str:
-    """`attachment` with a filename safe in any header and, when the org id needed changing
-    to be safe, its exact form in RFC 6266's `filename*`. The date is today's, in UTC."""
-    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    exact = f"sellers-{org_id}-{date}.{extension}"
-    safe = f"sellers-{_UNSAFE_FILENAME_CHARACTERS.sub('_', org_id)}-{date}.{extension}"
+def download_name(plan: ExportPlan, date: str) -> str:
+    """`sellers-<org>[-flagged|-unflagged][-search-<term>][-by-<column>[-desc]][-excel]-<date>.<ext>`:
+    what the file holds, so that two different downloads never share a name."""
+    selection = plan.selection
+    parts = ["sellers", selection.org_id]
+    if selection.flagged is not None:
+        parts.append("flagged" if selection.flagged else "unflagged")
+    if selection.search is not None:
+        parts += ["search", selection.search.term[:SEARCH_IN_FILENAME]]
+    if selection.sort != DEFAULT_SORT:
+        parts += ["by", selection.sort.column] + (["desc"] if selection.sort.descending else [])
+    if plan.bom:
+        parts.append("excel")
+    return "-".join(parts + [date]) + f".{plan.format.name}"
+
+
+def content_disposition(plan: ExportPlan) -> str:
+    """`attachment` with a filename safe in any header and, when the name needed changing to
+    be safe, its exact form in RFC 6266's `filename*`. The date is today's, in UTC."""
+    exact = download_name(plan, datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    safe = _UNSAFE_FILENAME_CHARACTERS.sub("_", exact)
     value = f'attachment; filename="{safe}"'
     if safe != exact:
         value += "; filename*=UTF-8''" + urllib.parse.quote(exact, safe="")

@@ -1,10 +1,11 @@
-"""The keyset engine: one organisation's live sellers, `created_at DESC, id DESC`, in batches.
+"""The keyset engine: one organisation's live sellers, in batches, in a keyset order (by
+default `created_at DESC, id DESC`).
 
-Each batch is one query that walks the `(org_id, created_at, id)` index backwards from just
-after the last row of the previous batch, so every batch costs the same however deep into the
-export it is, and a row is never written twice (keys only decrease). Rows whose `created_at`
-is NULL sort after all dated rows; a row-value comparison is false for them, so the query
-past a dated row reads on into them with a second, equally indexed walk, which reads only as
+Each batch is one query that walks the `(org_id, column, id)` index of the sort column from
+just after the last row of the previous batch, so every batch costs the same however deep
+into the export it is, and a row is never written twice (keys only move one way). Rows with
+no value in the sort column come after all others; a row-value comparison is false for them,
+so a batch that reaches them reads on with a second, equally indexed walk, which reads only as
 many rows as the first one fell short of the batch.
 
 Pure: `batch_query` builds SQL and parameters, `iter_batches` drives any async `execute`
@@ -14,7 +15,7 @@ Pure: `batch_query` builds SQL and parameters, `iter_batches` drives any async `
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Optional, Sequence
 
-from .schema import quote_identifier
+from .schema import SEARCHED_COLUMNS, quote_identifier
 
 # `AS MATERIALIZED` (see batch_query) arrived in SQLite 3.35.0, March 2021.
 MINIMUM_SQLITE_VERSION = (3, 35, 0)
@@ -32,43 +33,136 @@ def sqlite_version_problem(version_info):
 
 
 @dataclass(frozen=True)
-class Position:
-    """Where a batch ended: the keyset of its last row."""
+class Sort:
+    """An order of the rows: by `column`, ties broken by `id` in the same direction, NULLs
+    after every value (or before them, to walk an order backwards)."""
 
-    created_at: Optional[str]
+    column: str = "created_at"
+    descending: bool = True
+    nulls_last: bool = True
+
+    def reversed(self):
+        """The same order read from its end: what stands before a row, nearest first."""
+        return Sort(self.column, not self.descending, not self.nulls_last)
+
+
+DEFAULT_SORT = Sort()
+TRIGRAM = 3
+FOLD_FUNCTION = "seller_export_fold"
+
+
+@dataclass(frozen=True)
+class Search:
+    """Rows whose `display_name` or `normalized_name` holds `term`, whatever its case.
+
+    With an FTS5 trigram index (`fts_table`) and a term of three characters or more, the
+    index finds the rows; otherwise each row of the organisation is checked with
+    `seller_export_fold`, which folds case as the index does.
+    """
+
+    term: str
+    fts_table: Optional[str] = None
+
+    @property
+    def uses_index(self):
+        return self.fts_table is not None and len(self.term) >= TRIGRAM
+
+
+def fold(value):
+    """Case folded as the FTS5 trigram tokenizer folds it; registered on every connection."""
+    return value.lower() if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a batch ended: the sort column's value and the `id` of its last row."""
+
+    value: object
     id: str
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Which rows: the live sellers of one organisation, optionally only (un)flagged ones."""
+    """Which rows, in which order: the live sellers of one organisation, optionally only
+    (un)flagged ones, optionally only those a `Search` matches."""
 
     table: str
     org_id: str
     flagged: Optional[bool] = None
+    search: Optional[Search] = None
+    sort: Sort = DEFAULT_SORT
 
 
 def _conditions(selection: Selection):
-    """The WHERE of every query: one organisation, live rows, the flagged filter."""
+    """The WHERE of every query: one organisation, live rows, the flagged filter, the search."""
     where = ["org_id = :org_id", "deleted_at IS NULL"]
     params = {"org_id": selection.org_id}
     if selection.flagged is not None:
         where.append("flagged = :flagged")
         params["flagged"] = int(selection.flagged)
+    search = selection.search
+    if search is not None and search.uses_index:
+        fts = quote_identifier(search.fts_table)
+        # A phrase in double quotes: the trigram index matches it as a substring.
+        where.append(f"rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH :search)")
+        params["search"] = '"' + search.term.replace('"', '""') + '"'
+    elif search is not None:
+        checks = [f"instr({FOLD_FUNCTION}({c}), :search) > 0" for c in SEARCHED_COLUMNS]
+        where.append("(" + " OR ".join(checks) + ")")
+        params["search"] = fold(search.term)
     return where, params
 
 
-def count_query(selection: Selection):
-    """How many rows the selection holds (an index range scan, like the batches)."""
+def count_query(selection: Selection, limit: Optional[int] = None):
+    """How many rows the selection holds, counting at most `limit` (an index range scan)."""
     where, params = _conditions(selection)
-    table = quote_identifier(selection.table)
-    return f"SELECT count(*) FROM {table} WHERE {' AND '.join(where)}", params
+    rows = f"SELECT 1 FROM {quote_identifier(selection.table)} WHERE {' AND '.join(where)}"
+    if limit is None:
+        return f"SELECT count(*) FROM ({rows})", params
+    params["count_limit"] = limit
+    return f"SELECT count(*) FROM ({rows} LIMIT :count_limit)", params
 
 
 def _last_row(column, part):
-    # The part's rows are in the order the export writes them, so its last row is its newest
+    # The part's rows are in the order the export writes them, so its last row is the far
     # end of the keyset: one short scan of a table that already holds the batch.
     return f"(SELECT {column} FROM {part} LIMIT 1 OFFSET (SELECT count(*) FROM {part}) - 1)"
+
+
+def _walks(sort: Sort, after: Optional[Position]):
+    """The index walks of one batch, in order: `(name, conditions, ORDER BY, parameters)`.
+
+    Rows with a value in the sort column ("dated", after the default sort's column) and rows
+    without ("undated") are walked apart, since a row-value comparison is false for NULL; a
+    batch reads on from the walk it is in into the next. Where SQLite's own order already puts
+    NULLs where the sort wants them (NULL is the least value: last when descending), the first
+    batch is one walk of everything.
+    """
+    column = quote_identifier(sort.column)
+    direction = "DESC" if sort.descending else "ASC"
+    beyond = "<" if sort.descending else ">"
+    by_value = f"{column} {direction}, id {direction}"
+    phases = ["dated", "undated"] if sort.nulls_last else ["undated", "dated"]
+    if after is None:
+        if sort.nulls_last == sort.descending:
+            return [("batch", [], by_value, {})]
+        start, bound = 0, {}
+    elif after.value is None:
+        start, bound = phases.index("undated"), {"after_id": after.id}
+    else:
+        start, bound = phases.index("dated"), {"after_id": after.id, "after_value": after.value}
+    walks = []
+    for phase in phases[start:]:
+        if phase == "dated" and bound:
+            conditions = [f"({column}, id) {beyond} (:after_value, :after_id)"]
+            walks.append(("dated", conditions, by_value, bound))
+        elif phase == "dated":
+            walks.append(("dated", [f"{column} IS NOT NULL"], by_value, {}))
+        else:
+            conditions = [f"{column} IS NULL"] + ([f"id {beyond} :after_id"] if bound else [])
+            walks.append(("undated", conditions, f"id {direction}", bound))
+        bound = {}  # only the walk the batch starts in is bounded
+    return walks
 
 
 def batch_query(
@@ -76,9 +170,9 @@ def batch_query(
 ):
     """SQL and parameters for the `limit` rows that follow `after` (or the first `limit`).
 
-    The query returns one row for the whole batch: the row count, the `created_at` and `id` of
+    The query returns one row for the whole batch: the row count, the sort value and `id` of
     the last row, and the rows' encodings (`row_sql`) joined by `separator`, as one BLOB per
-    index walk (two when the batch runs from dated rows into undated ones).
+    index walk (two when the batch runs from rows with a sort value into rows without).
     One row, so that SQLite walks, encodes and joins the whole batch without coming back to
     Python (and its GIL) per row.
 
@@ -90,52 +184,38 @@ def batch_query(
     and the last-row lookups read them back in that order.
     """
     table = quote_identifier(selection.table)
+    sort_column = quote_identifier(selection.sort.column)
     where, params = _conditions(selection)
     params.update(limit=limit, separator=separator)
-    newest_first = "created_at DESC, id DESC"
-    if after is None:
-        # NULL sorts below every value, so undated rows already come last in this walk.
-        parts = [("batch", [], newest_first, ":limit")]
-    elif after.created_at is None:
-        params["after_id"] = after.id
-        parts = [("undated", ["created_at IS NULL", "id < :after_id"], "id DESC", ":limit")]
-    else:
-        params.update(after_id=after.id, after_created_at=after.created_at)
-        parts = [
-            (
-                "dated",
-                ["(created_at, id) < (:after_created_at, :after_id)"],
-                newest_first,
-                ":limit",
-            ),
-            # Runs only as far as the dated rows fell short of the batch.
-            ("undated", ["created_at IS NULL"], "id DESC", ":limit - (SELECT count(*) FROM dated)"),
-        ]
-    walks = ", ".join(
-        f"{name} AS MATERIALIZED (SELECT {row_sql} AS encoded_row, created_at, id FROM {table}"
-        f" WHERE {' AND '.join(where + extra)} ORDER BY {order} LIMIT {part_limit})"
-        for name, extra, order, part_limit in parts
-    )
-    counts = [f"(SELECT count(*) FROM {name})" for name, *_ in parts]
-    if len(parts) == 1:
-        last_created_at, last_id = (
-            _last_row(column, parts[0][0]) for column in ("created_at", "id")
+    walks = _walks(selection.sort, after)
+    names = [name for name, *_ in walks]
+    parts = []
+    for index, (name, extra, order, bound) in enumerate(walks):
+        params.update(bound)
+        # The second walk runs only as far as the first fell short of the batch.
+        part_limit = ":limit" if index == 0 else f":limit - (SELECT count(*) FROM {names[0]})"
+        parts.append(
+            f"{name} AS MATERIALIZED (SELECT {row_sql} AS encoded_row, {sort_column} AS sort_value,"
+            f" id FROM {table} WHERE {' AND '.join(where + extra)} ORDER BY {order}"
+            f" LIMIT {part_limit})"
         )
+    counts = [f"(SELECT count(*) FROM {name})" for name in names]
+    if len(names) == 1:
+        last_value, last_id = (_last_row(column, names[0]) for column in ("sort_value", "id"))
     else:
-        # The batch ends in the undated walk if that found any rows, else in the dated one.
-        ends_dated = f"{counts[1]} = 0"
-        last_created_at = f"CASE WHEN {ends_dated} THEN {_last_row('created_at', 'dated')} END"
-        last_id = (
-            f"CASE WHEN {ends_dated} THEN {_last_row('id', 'dated')}"
-            f" ELSE {_last_row('id', 'undated')} END"
+        # The batch ends in the second walk if that found any rows, else in the first.
+        last_value, last_id = (
+            f"CASE WHEN {counts[1]} = 0 THEN {_last_row(column, names[0])}"
+            f" ELSE {_last_row(column, names[1])} END"
+            for column in ("sort_value", "id")
         )
     # Each part's rows joined; fetch_batch joins the parts, so no batch-sized string is copied
     # in SQL to do it.
     encoded = ", ".join(
         f"CAST((SELECT group_concat(encoded_row, :separator) FROM {name}) AS BLOB)"
-        for name, *_ in parts
+        for name in names
     )
-    sql = f"WITH {walks} SELECT {' + '.join(counts)}, {last_created_at}, {last_id}, {encoded}"
+    sql = f"WITH {', '.join(parts)} SELECT {' + '.join(counts)}, {last_value}, {last_id}, {encoded}"
     return sql, params
 
 
@@ -152,8 +232,8 @@ Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
 async def fetch_batch(execute: Execute, selection, row_sql, limit, after=None, separator=b""):
     """The `limit` rows after `after`, encoded and joined: one query."""
     sql, params = batch_query(selection, row_sql, limit, after, separator)
-    count, last_created_at, last_id, *parts = (await execute(sql, params))[0]
-    position = Position(created_at=last_created_at, id=last_id) if count else None
+    count, last_value, last_id, *parts = (await execute(sql, params))[0]
+    position = Position(value=last_value, id=last_id) if count else None
     return Batch(
         encoded=separator.join(part for part in parts if part), count=count, position=position
     )

@@ -37,8 +37,19 @@ EXPORTED_COLUMNS = (
 BOOLEAN_COLUMNS = frozenset({"flagged"})
 NOT_NULL_COLUMNS = ("org_id",)
 
-# The keyset: created_at DESC, id DESC within one organisation is a backwards walk of this.
-KEYSET_INDEX_COLUMNS = ("org_id", "created_at", "id")
+# The orders a selection may be read in. Each is a walk of an index `(org_id, column, id)`:
+# the default, created_at DESC, id DESC, walks the first of them backwards.
+SORTABLE_COLUMNS = (
+    "created_at",
+    "display_name",
+    "times_seen",
+    "feedback_percent",
+    "feedback_count",
+    "platform",
+)
+# The columns search looks in, through an FTS5 index with the trigram tokenizer (SQLite
+# 3.34+), whose triggers keep it current for every writer of the mirror.
+SEARCHED_COLUMNS = ("display_name", "normalized_name")
 
 
 def quote_identifier(name):
@@ -46,8 +57,32 @@ def quote_identifier(name):
     return '"' + name.replace('"', '""') + '"'
 
 
-def keyset_index_name(table):
-    return f"idx_{table}_org_id_created_at_id"
+def sort_index_columns(column):
+    return ("org_id", column, "id")
+
+
+def sort_index_name(table, column):
+    return f"idx_{table}_org_id_{column}_id"
+
+
+def fts_table_name(table):
+    return f"{table}_fts"
+
+
+def fts_tables(table):
+    """The search index and the tables FTS5 keeps it in: each would show every organisation's
+    names to whoever may view it."""
+    fts = fts_table_name(table)
+    return (fts,) + tuple(f"{fts}_{shadow}" for shadow in ("data", "idx", "docsize", "config"))
+
+
+def has_search_index(db: sqlite_utils.Database, table):
+    """Whether `table` has the trigram search index over the searched columns."""
+    fts = fts_table_name(table)
+    if not db[fts].exists():
+        return False
+    schema = db[fts].schema.lower()
+    return "trigram" in schema and all(column in schema for column in SEARCHED_COLUMNS)
 
 
 def table_problem(db, table):
@@ -65,8 +100,10 @@ def table_problem(db, table):
     return None
 
 
-def ensure_table(db: sqlite_utils.Database, table: str = "sellers"):
-    """Create the table and keyset index, or add what an existing mirror lacks.
+def ensure_table(db: sqlite_utils.Database, table: str = "sellers", indexes=True):
+    """Create the table, its sort indexes and its search index, or add what an existing mirror
+    lacks. `indexes=False` leaves the indexes for later: a bulk load into a new table is
+    faster when they are built once, after it.
 
     Idempotent. Returns a list of what was changed, for the command line to report.
     """
@@ -85,8 +122,16 @@ def ensure_table(db: sqlite_utils.Database, table: str = "sellers"):
             if column not in present:
                 db[table].add_column(column, column_type)
                 changes.append(f"added column {table}.{column}")
-    index_name = keyset_index_name(table)
-    if not any(list(index.columns) == list(KEYSET_INDEX_COLUMNS) for index in db[table].indexes):
-        db[table].create_index(KEYSET_INDEX_COLUMNS, index_name=index_name)
-        changes.append(f"created index {index_name}")
+    if not indexes:
+        return changes
+    existing = [list(index.columns) for index in db[table].indexes]
+    for column in SORTABLE_COLUMNS:
+        if list(sort_index_columns(column)) not in existing:
+            name = sort_index_name(table, column)
+            db[table].create_index(sort_index_columns(column), index_name=name)
+            changes.append(f"created index {name}")
+    if not db[fts_table_name(table)].exists():
+        # Fills the index from the rows already there, then triggers keep it current.
+        db[table].enable_fts(SEARCHED_COLUMNS, tokenize="trigram", create_triggers=True)
+        changes.append(f"created search index {fts_table_name(table)}")
     return changes

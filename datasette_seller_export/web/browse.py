@@ -1,16 +1,22 @@
 """`/-/sellers`: browse and download an organisation's sellers in Datasette's own look, plus
 the menu item and table action that lead there. Pages come from the API's paging code."""
 
+import difflib
 import json
+import re
+import urllib.parse
+from datetime import datetime, timezone
 
 from datasette.utils.asgi import Response
 
 from ..config import get_config
-from ..engine.keyset import count_query
-from ..engine.schema import EXPORTED_COLUMNS
+from ..engine.encoders import FORMATS
+from ..engine.export import ExportPlan, download_name
+from ..engine.keyset import DEFAULT_SORT, count_query
+from ..engine.schema import EXPORTED_COLUMNS, SORTABLE_COLUMNS
 from ..permissions import can_read
 from .orgs import org_choices
-from .paging import fetch_page
+from .paging import fetch_page, page_links
 from .params import url_with_query
 from .request import (
     CHOOSE_ORG,
@@ -20,22 +26,55 @@ from .request import (
     database_error,
     resolve_request,
 )
-from .tokens import encode_token
 
 PAGE_PATH = "/-/sellers"
 PAGE_ROUTE = r"^/-/sellers$"
 MAX_PICKER_ORGS = 1000
+# Counting a big organisation's live rows reads each row; past this many the page says
+# "more than" instead of counting on.
+COUNT_LIMIT = 10_000
+PAGE_SIZES = (20, 50, 100, 200, 500, 1000)
+NEAREST_ORGS = 3
 DOWNLOADS = [
-    ("CSV", "csv", [], "Comma-separated values"),
-    ("CSV for Excel", "csv", [("_bom", "1")], "CSV with a byte-order mark, so Excel reads UTF-8"),
-    ("JSON", "json", [], "One JSON array"),
-    ("NDJSON", "ndjson", [], "One JSON object per line"),
+    ("CSV", "csv", False, "Comma-separated values"),
+    ("CSV for Excel", "csv", True, "CSV with a byte-order mark, so Excel reads UTF-8"),
+    ("JSON", "json", False, "One JSON array"),
+    ("NDJSON", "ndjson", False, "One JSON object per line"),
 ]
 
 
+def natural_key(text):
+    """`org-2` before `org-10`: runs of digits compare as numbers."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def nearest(org_id, org_ids):
+    """The ids most like `org_id`, for a hint when it has no sellers."""
+    return difflib.get_close_matches(org_id, org_ids, n=NEAREST_ORGS, cutoff=0.4)
+
+
+def _canonical_sort(request):
+    """Datasette's sort form sends `_sort=COL&_sort_by_desc=on` for a descending sort; the
+    canonical URL, as on Datasette's own table pages, says `_sort_desc=COL`."""
+    pairs = urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
+    if "_sort_by_desc" not in dict(pairs):
+        return None
+    query = [
+        ("_sort_desc" if name == "_sort" else name, value)
+        for name, value in pairs
+        if name != "_sort_by_desc"
+    ]
+    return f"{request.path}?{urllib.parse.urlencode(query)}"
+
+
 async def browse_view(datasette, request):
+    canonical = _canonical_sort(request)
+    if canonical is not None:
+        return Response.redirect(canonical)
     try:
         resolved = await resolve_request(datasette, request, PAGING_PARAMETERS, scope=CHOOSE_ORG)
+        if request.method == "HEAD":
+            return Response.html("")  # checked as GET is; nothing read or rendered
         context = await _context(datasette, resolved)
     except RequestError as error:
         error.raise_html()
@@ -47,52 +86,70 @@ async def browse_view(datasette, request):
 async def _context(datasette, resolved):
     access, selection, filters = resolved.access, resolved.selection, resolved.filters
     execute = resolved.execute
+    sort = filters.sort
+    context = {
+        "columns": EXPORTED_COLUMNS,
+        "can_read_any_org": access.can_read_any_org,
+        "member_orgs": sorted(access.orgs, key=natural_key),
+        "page_path": datasette.urls.path(PAGE_PATH),
+        "selection": selection,
+        "flagged": filters.flagged,
+        "search": filters.search or "",
+        "sort_column": sort.column if sort != DEFAULT_SORT else "",
+        "sort_desc": sort.descending,
+        "sortable_columns": SORTABLE_COLUMNS,
+        "size": resolved.size,
+        "page_sizes": [
+            size
+            for size in sorted({*PAGE_SIZES, resolved.size})
+            if size <= datasette.setting("max_returned_rows")
+        ],
+        "org_id_param": resolved.values.get("org_id", ""),
+    }
     try:
         # A picker for whoever has more than one organisation to choose from.
         choosing = access.can_read_any_org or len(access.orgs) > 1
         org_ids = await org_choices(resolved, MAX_PICKER_ORGS) if choosing else []
-        context = {
-            "columns": EXPORTED_COLUMNS,
-            "can_read_any_org": access.can_read_any_org,
-            "member_orgs": sorted(access.orgs),
-            "page_path": datasette.urls.path(PAGE_PATH),
-            "org_ids": org_ids,
-            "selection": selection,
-            "flagged": filters.flagged,
-            "org_id_param": resolved.values.get("org_id", ""),
-        }
+        context["org_ids"] = sorted(org_ids, key=natural_key)
         if selection is None:
             return context  # the picker, and no rows yet
-        page = await fetch_page(execute, selection, resolved.size, resolved.after)
-        total = (await execute(*count_query(selection)))[0][0]
+        page = await fetch_page(execute, selection, resolved.size, resolved.start)
+        total = (await execute(*count_query(selection, COUNT_LIMIT + 1)))[0][0]
     except DATABASE_ERRORS as error:
         raise database_error(error, datasette) from None
+    links = page_links(datasette, resolved, page, PAGE_PATH)
     carried = filters.query_pairs()
-    next_url = None
-    if page.next_position is not None:
-        size = resolved.values.get("_size")
-        next_token = encode_token(resolved.token_key, selection, page.next_position)
-        next_url = url_with_query(
-            datasette,
-            PAGE_PATH,
-            carried + ([("_size", size)] if size else []) + [("_next", next_token)],
-        )
-    first_url = (
-        url_with_query(datasette, PAGE_PATH, carried) if resolved.after is not None else None
-    )
-    context.update(
-        rows=json.loads(b"[" + page.rows_json + b"]"),
-        total=total,
-        next_url=next_url,
-        first_url=first_url,
-        downloads=[
+    exports = []
+    for label, fmt, bom, title in DOWNLOADS:
+        plan = ExportPlan(selection, FORMATS[fmt], resolved.config.batch_size, bom=bom)
+        extra = [("_bom", "1")] if bom else []
+        exports.append(
             {
                 "label": label,
                 "title": title,
                 "href": url_with_query(datasette, f"/export/sellers/{fmt}", carried + extra),
+                "filename": download_name(plan, datetime.now(timezone.utc).strftime("%Y-%m-%d")),
             }
-            for label, fmt, extra, title in DOWNLOADS
-        ],
+        )
+    unfiltered = filters.flagged is None and filters.search is None
+    context.update(
+        rows=json.loads(b"[" + page.rows_json + b"]"),
+        total=min(total, COUNT_LIMIT),
+        total_is_more=total > COUNT_LIMIT,
+        first_row=page.offset + 1,
+        last_row=page.offset + page.count,
+        next_url=links["next"][1],
+        prev_url=links["prev"][1],
+        first_url=url_with_query(datasette, PAGE_PATH, carried) if page.prev else None,
+        downloads=exports,
+        # An organisation with no live sellers at all, as an any-org reader typed it: say so,
+        # and which ids that do have sellers look like it.
+        nearest_orgs=(
+            nearest(selection.org_id, [o for o in org_ids if o != selection.org_id])
+            if total == 0 and unfiltered and access.can_read_any_org
+            else []
+        ),
+        unfiltered=unfiltered,
     )
     return context
 

@@ -1,26 +1,71 @@
-"""Pages of sellers for the JSON API and the browse page, on the export's keyset engine."""
+"""Pages of sellers for the JSON API and the browse page, on the export's keyset engine, in
+both directions."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from ..engine.encoders import FORMATS
-from ..engine.keyset import Position, fetch_batch
+from ..engine.keyset import fetch_batch
+from .params import url_with_query
+from .tokens import FIRST_PAGE, PageStart, encode_token
 
 JSON_ROW_SQL = FORMATS["json"].row_sql()
+KEYS_ONLY = "NULL"  # a walk that encodes nothing: only its count and last key are wanted
 
 
 @dataclass(frozen=True)
 class Page:
     rows_json: bytes  # the page's rows as JSON objects, comma-separated (no brackets)
-    next_position: Optional[Position]  # None on the last page
+    count: int  # rows on the page
+    offset: int  # rows before it
+    next: Optional[PageStart]  # None on the last page
+    prev: Optional[PageStart]  # None on the first page
 
 
-async def fetch_page(execute, selection, size, after=None) -> Page:
-    """`size` rows after `after`; a full page is followed by a one-row probe so that the last
-    page says it is the last, rather than pointing to an empty one."""
-    batch = await fetch_batch(execute, selection, JSON_ROW_SQL, size, after, separator=b",")
-    next_position = None
+async def _resolve_backwards(execute, selection, size, start: PageStart) -> PageStart:
+    """The page that ends with `start.before`, as a start after some row: walk the order
+    backwards from that row for `size` keys (only keys, nothing encoded). Fewer than that:
+    it is the first page."""
+    backwards = replace(selection, sort=selection.sort.reversed())
+    keys = await fetch_batch(execute, backwards, KEYS_ONLY, size, start.before)
+    if keys.count < size:
+        return FIRST_PAGE
+    return PageStart(after=keys.position, offset=start.offset)
+
+
+async def fetch_page(execute, selection, size, start: PageStart = FIRST_PAGE, encode=True):
+    """`size` rows from `start`. A full page is followed by a one-row probe so that the last
+    page says it is the last, rather than pointing to an empty one. With `encode=False` (for
+    HEAD) the rows are walked but not encoded."""
+    if start.before is not None:
+        start = await _resolve_backwards(execute, selection, size, start)
+    row_sql = JSON_ROW_SQL if encode else KEYS_ONLY
+    batch = await fetch_batch(execute, selection, row_sql, size, start.after, separator=b",")
+    next_start = None
     if batch.count == size:
-        probe = await fetch_batch(execute, selection, "1", 1, batch.position)
-        next_position = batch.position if probe.count else None
-    return Page(rows_json=batch.encoded, next_position=next_position)
+        probe = await fetch_batch(execute, selection, KEYS_ONLY, 1, batch.position)
+        if probe.count:
+            next_start = PageStart(after=batch.position, offset=start.offset + batch.count)
+    prev_start = None
+    if start.after is not None:
+        prev_start = PageStart(before=start.after, offset=max(start.offset - size, 0))
+    return Page(
+        rows_json=batch.encoded or b"",
+        count=batch.count,
+        offset=start.offset,
+        next=next_start,
+        prev=prev_start,
+    )
+
+
+def page_links(datasette, resolved, page, path):
+    """`{"next": (token, path), "prev": (token, path)}`, with None at either end; the paths
+    carry the filters and the page size on."""
+    carried = resolved.filters.query_pairs() + [("_size", str(resolved.size))]
+    links = {}
+    for rel, start in (("next", page.next), ("prev", page.prev)):
+        links[rel] = (None, None)
+        if start is not None:
+            token = encode_token(resolved.token_key, resolved.selection, start)
+            links[rel] = (token, url_with_query(datasette, path, carried + [("_next", token)]))
+    return links

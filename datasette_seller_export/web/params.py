@@ -4,7 +4,11 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Optional
 
-FILTER_PARAMETERS = ("flagged", "org_id")
+from ..engine.keyset import DEFAULT_SORT, Sort
+from ..engine.schema import COLUMN_TYPES, SORTABLE_COLUMNS
+
+# What chooses the rows and their order, on every surface; links carry them on.
+FILTER_PARAMETERS = ("flagged", "org_id", "q", "_sort", "_sort_desc")
 _TRUE = {"true", "1"}
 _FALSE = {"false", "0"}
 
@@ -17,6 +21,8 @@ class ParameterError(Exception):
 class Filters:
     flagged: Optional[bool] = None
     org_id: Optional[str] = None  # None: the actor's own organisation
+    search: Optional[str] = None
+    sort: Sort = DEFAULT_SORT
 
     def query_pairs(self):
         """These filters as query parameters, for links that carry them on."""
@@ -25,6 +31,10 @@ class Filters:
             pairs.append(("org_id", self.org_id))
         if self.flagged is not None:
             pairs.append(("flagged", "true" if self.flagged else "false"))
+        if self.search is not None:
+            pairs.append(("q", self.search))
+        if self.sort != DEFAULT_SORT:
+            pairs.append(("_sort_desc" if self.sort.descending else "_sort", self.sort.column))
         return pairs
 
 
@@ -59,9 +69,29 @@ def parse_flagged(value: Optional[str]) -> Optional[bool]:
     raise ParameterError(f"flagged={value!r} is not understood: use true, false, 1 or 0")
 
 
+def parse_sort(ascending: Optional[str], descending: Optional[str]) -> Sort:
+    """`_sort=COL` (ascending) or `_sort_desc=COL`, as on Datasette's table pages."""
+    if ascending and descending:
+        raise ParameterError("Give _sort or _sort_desc, not both: one column orders the rows")
+    column = ascending or descending
+    if not column:
+        return DEFAULT_SORT
+    if column not in SORTABLE_COLUMNS:
+        kind = "is not exported" if column in COLUMN_TYPES else "is not a column"
+        raise ParameterError(
+            f"Cannot sort by {column!r}: it {kind}; sort by one of {', '.join(SORTABLE_COLUMNS)}"
+        )
+    return Sort(column=column, descending=bool(descending))
+
+
 def parse_filters(values: dict) -> Filters:
     org_id = values.get("org_id") or None  # an empty org picker means "my own organisation"
-    return Filters(flagged=parse_flagged(values.get("flagged")), org_id=org_id)
+    return Filters(
+        flagged=parse_flagged(values.get("flagged")),
+        org_id=org_id,
+        search=values.get("q") or None,  # an empty search box means no search
+        sort=parse_sort(values.get("_sort"), values.get("_sort_desc")),
+    )
 
 
 def parse_bom(value: Optional[str]) -> bool:

@@ -20,6 +20,7 @@ from datasette.utils.asgi import Response
 
 from ..config import get_config
 from ..permissions import ScopeError, access_for, can_read, resolve_org
+from .browse import PAGE_PATH
 from .params import ParameterError, parse_flagged, url_with_query
 from .request import DATABASE_ERRORS, database_error
 
@@ -52,7 +53,8 @@ _CARRIED = {
 
 
 def export_url_for(datasette, request, fmt, access):
-    """The export URL for this table page's filters; ScopeError or ParameterError if none."""
+    """The export URL for this table page's filters (or the browse page, where an organisation
+    is still to be chosen); ScopeError or ParameterError if neither will do."""
     carried = {}
     for name, value in urllib.parse.parse_qsl(request.query_string, keep_blank_values=True):
         if name in _CARRIED and _CARRIED[name] not in carried:
@@ -66,18 +68,16 @@ def export_url_for(datasette, request, fmt, access):
     if "flagged" in carried:
         flagged = parse_flagged(carried["flagged"])
         carried["flagged"] = None if flagged is None else ("true" if flagged else "false")
+    flagged = [("flagged", carried["flagged"])] if carried.get("flagged") else []
     try:
         org_id = resolve_org(access, carried.get("org_id") or None)
     except ScopeError as error:
         if error.status == 400:
-            raise ScopeError(
-                400, "Filter the table by org_id first: the export is one organisation at a time"
-            ) from None
+            # No organisation chosen yet (the table page is not filtered by one): the browse
+            # page's picker is where to choose it.
+            return url_with_query(datasette, PAGE_PATH, flagged)
         raise
-    pairs = [("org_id", org_id)] + (
-        [("flagged", carried["flagged"])] if carried.get("flagged") else []
-    )
-    return url_with_query(datasette, f"/export/sellers/{fmt}", pairs)
+    return url_with_query(datasette, f"/export/sellers/{fmt}", [("org_id", org_id)] + flagged)
 
 
 async def hand_over(datasette, request, database, table, fmt):
@@ -114,8 +114,12 @@ RENDERER_ROUTE = r"^/(?P<database>[^/]+)/(?P<table>[^/]+)\.sellers_(?P<format>cs
 async def renderer_view(datasette, request):
     database = tilde_decode(request.url_vars["database"])
     table = tilde_decode(request.url_vars["table"])
-    if request.method != "GET":
-        return Response.error([f"Method {request.method} is not allowed here: use GET"], 405)
+    if request.method not in ("GET", "HEAD"):
+        return Response.error(
+            [f"Method {request.method} is not allowed here: use GET (or HEAD)"],
+            405,
+            headers={"Allow": "GET, HEAD"},
+        )
     resource = TableResource(database=database, table=table)
     if not await datasette.allowed(action="view-table", resource=resource, actor=request.actor):
         return Response.error(["Permission denied: you may not view this table"], 403)

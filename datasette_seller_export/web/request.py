@@ -13,7 +13,7 @@ from datasette.views.base import DatasetteError
 
 from ..config import Config, get_config
 from ..engine import database
-from ..engine.keyset import Execute, Position, Selection
+from ..engine.keyset import Execute, Search, Selection
 from ..permissions import READ, Access, ScopeError, access_for, resolve_org
 from .params import (
     FILTER_PARAMETERS,
@@ -25,7 +25,7 @@ from .params import (
     parse_size,
 )
 from .streaming import log
-from .tokens import TokenError, decode_token, token_key
+from .tokens import FIRST_PAGE, PageStart, TokenError, decode_token, token_key
 
 DATABASE_ERRORS = (sqlite3.Error, QueryInterrupted)
 # The parameters a view may accept beyond the filters, each parsed here.
@@ -88,7 +88,7 @@ class SellerRequest:
     execute: Execute  # the engine's queries, on Datasette's connections to the sellers database
     token_key: bytes
     size: Optional[int] = None  # for paged views
-    after: Optional[Position] = None  # where the previous page ended
+    start: PageStart = FIRST_PAGE  # where the page starts
     bom: bool = False
 
 
@@ -103,9 +103,11 @@ async def resolve_request(datasette, request, accepts=(), scope=ONE_ORG) -> Sell
     parameters, organisation, paging token. `accepts` names the parameters the view takes
     beyond the filters (which a NO_ORG view does not take).
     """
-    if request.method != "GET":
+    if request.method not in ("GET", "HEAD"):
         raise RequestError(
-            405, f"Method {request.method} is not allowed here: use GET", {"Allow": "GET"}
+            405,
+            f"Method {request.method} is not allowed here: use GET (or HEAD)",
+            {"Allow": "GET, HEAD"},
         )
     config = get_config(datasette)
     if config.database is None:
@@ -132,11 +134,11 @@ async def resolve_request(datasette, request, accepts=(), scope=ONE_ORG) -> Sell
                 datasette.setting("max_returned_rows"),
             )
         key = token_key(datasette)
-        after = None
+        start = FIRST_PAGE
         if values.get("_next"):
             if selection is None:
                 raise ParameterError("_next needs an organisation: choose one with org_id=")
-            after = decode_token(key, selection, values["_next"])
+            start = decode_token(key, selection, values["_next"])
     except (ParameterError, TokenError) as error:
         raise RequestError(400, str(error)) from None
     execute = database.datasette_execute(datasette, datasette.get_database(config.database))
@@ -149,7 +151,7 @@ async def resolve_request(datasette, request, accepts=(), scope=ONE_ORG) -> Sell
         execute=execute,
         token_key=key,
         size=size,
-        after=after,
+        start=start,
         bom=bom,
     )
 
@@ -161,4 +163,13 @@ def _selection(config, access, filters, scope) -> Optional[Selection]:
         if scope == CHOOSE_ORG and error.status == 400:
             return None  # an organisation is to be chosen: the view shows the picker
         raise RequestError(error.status, error.message) from None
-    return Selection(table=config.table, org_id=org_id, flagged=filters.flagged)
+    search = None
+    if filters.search is not None:
+        search = Search(term=filters.search, fts_table=config.search_index)
+    return Selection(
+        table=config.table,
+        org_id=org_id,
+        flagged=filters.flagged,
+        search=search,
+        sort=filters.sort,
+    )

@@ -11,6 +11,10 @@ import logging
 log = logging.getLogger("datasette_seller_export")
 
 
+def _header_list(headers: dict):
+    return [[k.lower().encode("latin-1"), v.encode("latin-1")] for k, v in headers.items()]
+
+
 async def _wait_for_disconnect(receive, disconnected: asyncio.Event):
     while True:
         message = await receive()
@@ -31,9 +35,7 @@ async def send_stream(send, receive, first_chunk: bytes, chunks, headers: dict, 
         {
             "type": "http.response.start",
             "status": 200,
-            "headers": [
-                [k.lower().encode("latin-1"), v.encode("latin-1")] for k, v in headers.items()
-            ],
+            "headers": _header_list(headers),
         }
     )
     disconnected = asyncio.Event()
@@ -58,3 +60,15 @@ async def send_stream(send, receive, first_chunk: bytes, chunks, headers: dict, 
     finally:
         watcher.cancel()
         await chunks.aclose()
+
+
+async def send_head(send, headers: dict):
+    """The answer to HEAD: GET's status and headers, and no body."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": _header_list(headers),
+        }
+    )
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,7 +1,8 @@
 """Paging tokens for the JSON API: opaque, authenticated and encrypted.
 
-A token carries where the last page ended (a row's `created_at` and internal `id`), so it is
-encrypted as well as signed: Fernet (AES-128-CBC with HMAC-SHA256, from `cryptography`) under
+A token carries where a page starts (a row's sort value and internal `id`, and how many rows
+stand before it), so it is encrypted as well as signed: Fernet (AES-128-CBC with HMAC-SHA256,
+from `cryptography`) under
 a key derived from Datasette's secret with HKDF. Replicas that share the secret accept each
 other's tokens and keep no state. A token is bound to the organisation and filters it was
 minted for, so it cannot be replayed against another organisation or other filters.
@@ -9,12 +10,14 @@ minted for, so it cannot be replayed against another organisation or other filte
 
 import base64
 import json
+from dataclasses import dataclass
+from typing import Optional
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..engine.keyset import Position, Selection
+from ..engine.keyset import DEFAULT_SORT, Position, Selection
 
 _KEY_CONTEXT = b"datasette-seller-export paging token v1"
 
@@ -37,28 +40,69 @@ def _fernet(key_material: bytes) -> Fernet:
 
 
 def _binding(selection: Selection):
-    return [selection.table, selection.org_id, selection.flagged]
+    """What a token may be used with. The sort and the search are named only when they are
+    not the defaults, so tokens minted before they existed stay valid."""
+    binding = [selection.table, selection.org_id, selection.flagged]
+    sort = selection.sort
+    if sort != DEFAULT_SORT or selection.search is not None:
+        search = selection.search.term if selection.search else None
+        binding += [sort.column, sort.descending, search]
+    return binding
 
 
-def encode_token(key_material: bytes, selection: Selection, position: Position) -> str:
-    payload = {"for": _binding(selection), "after": [position.created_at, position.id]}
+@dataclass(frozen=True)
+class PageStart:
+    """Where a page starts: just after `after` (None: the first page), or, walking back, as
+    the page that ends with `before`; `offset` is how many rows stand before the page."""
+
+    after: Optional[Position] = None
+    before: Optional[Position] = None
+    offset: int = 0
+
+
+FIRST_PAGE = PageStart()
+
+
+def _value_to_json(value):
+    # A sort value is text, a number or NULL; a BLOB (which JSON cannot carry) goes as hex.
+    return {"blob": value.hex()} if isinstance(value, bytes) else value
+
+
+def _value_from_json(value):
+    return bytes.fromhex(value["blob"]) if isinstance(value, dict) else value
+
+
+def encode_token(key_material: bytes, selection: Selection, start: PageStart) -> str:
+    """The token for the page that starts at `start`."""
+    key = "after" if start.after is not None else "before"
+    position = start.after if start.after is not None else start.before
+    payload = {
+        "for": _binding(selection),
+        key: [_value_to_json(position.value), position.id],
+        "n": start.offset,
+    }
     token = _fernet(key_material).encrypt(
         json.dumps(payload, separators=(",", ":")).encode("utf-8")
     )
     return token.decode("ascii")
 
 
-def decode_token(key_material: bytes, selection: Selection, token: str) -> Position:
+def decode_token(key_material: bytes, selection: Selection, token: str) -> PageStart:
     try:
         payload = json.loads(_fernet(key_material).decrypt(token.encode("ascii")))
-        bound_to, (created_at, id_) = payload["for"], payload["after"]
+        bound_to = payload["for"]
+        key = "after" if "after" in payload else "before"
+        value, id_ = payload[key]
+        position = Position(value=_value_from_json(value), id=id_)
+        offset = int(payload.get("n", 0))
     except (InvalidToken, UnicodeEncodeError, ValueError, KeyError, TypeError):
         raise TokenError(
-            "_next is not a valid paging token: use the `next` value of a previous page as it is"
+            "_next is not a valid paging token: use the `next` or `prev` value of a previous "
+            "page as it is"
         ) from None
     if bound_to != _binding(selection):
         raise TokenError(
-            "_next was issued for another organisation or other filters: "
-            "page with the same org_id and flagged as the page that gave it"
+            "_next was issued for another organisation or other filters: page with the same "
+            "org_id, flagged, q and sort as the page that gave it"
         )
-    return Position(created_at=created_at, id=id_)
+    return PageStart(offset=offset, **{key: position})

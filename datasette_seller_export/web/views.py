@@ -7,8 +7,7 @@ from datasette.utils.asgi import Response
 
 from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan, content_disposition, export_chunks
-from .paging import fetch_page
-from .params import url_with_query
+from .paging import fetch_page, page_links
 from .request import (
     BOM_PARAMETER,
     DATABASE_ERRORS,
@@ -17,10 +16,10 @@ from .request import (
     database_error,
     resolve_request,
 )
-from .streaming import send_stream
-from .tokens import encode_token
+from .streaming import send_head, send_stream
 
 EXPORT_ROUTE = r"^/export/sellers/(?P<format>csv|json|ndjson)$"
+API_PATH = "/-/sellers.json"
 API_ROUTE = r"^/-/sellers\.json$"
 
 
@@ -39,53 +38,54 @@ async def export_view(datasette, request, send, receive):
         escape_formulas=resolved.config.csv_escape_formulas,
         bom=resolved.bom,
     )
+    headers = {
+        "content-type": fmt.content_type,
+        "content-disposition": content_disposition(plan),
+        "x-content-type-options": "nosniff",
+    }
+    if request.method == "HEAD":
+        return await send_head(send, headers)  # checked as GET is, nothing read or encoded
     chunks = export_chunks(resolved.execute, plan)
     try:
         first_chunk = await chunks.__anext__()
     except DATABASE_ERRORS as error:
         await chunks.aclose()
         return database_error(error, datasette).json_response()
-    org_id = resolved.selection.org_id
-    headers = {
-        "content-type": fmt.content_type,
-        "content-disposition": content_disposition(org_id, fmt.name),
-        "x-content-type-options": "nosniff",
-    }
-    description = f"{fmt.name} export of org {org_id!r}"
+    description = f"{fmt.name} export of org {resolved.selection.org_id!r}"
     await send_stream(send, receive, first_chunk, chunks, headers, description)
 
 
 async def api_view(datasette, request):
-    """`/-/sellers.json`: one page of sellers, Datasette-style, with an opaque `next` token."""
+    """`/-/sellers.json`: one page of sellers, Datasette-style, with opaque `next` and `prev`
+    tokens."""
     try:
         resolved = await resolve_request(datasette, request, PAGING_PARAMETERS)
+        try:
+            page = await fetch_page(
+                resolved.execute,
+                resolved.selection,
+                resolved.size,
+                resolved.start,
+                encode=request.method != "HEAD",  # HEAD: the same links, no rows encoded
+            )
+        except DATABASE_ERRORS as error:
+            raise database_error(error, datasette) from None
     except RequestError as error:
         return error.json_response()
-    selection, size = resolved.selection, resolved.size
-    try:
-        page = await fetch_page(resolved.execute, selection, size, resolved.after)
-    except DATABASE_ERRORS as error:
-        return database_error(error, datasette).json_response()
-    next_token = next_url = None
-    headers = {}
-    if page.next_position is not None:
-        next_token = encode_token(resolved.token_key, selection, page.next_position)
-        query = resolved.filters.query_pairs() + [("_size", str(size)), ("_next", next_token)]
-        next_url = datasette.absolute_url(
-            request, url_with_query(datasette, "/-/sellers.json", query)
-        )
-        headers["Link"] = f'<{next_url}>; rel="next"'
+    frame, links = {}, []
+    for rel, (token, path) in page_links(datasette, resolved, page, API_PATH).items():
+        url = datasette.absolute_url(request, path) if path else None
+        frame.update({rel: token, f"{rel}_url": url})
+        if url:
+            links.append(f'<{url}>; rel="{rel}"')
+    headers = {"Link": ", ".join(links)} if links else {}
+    content_type = "application/json; charset=utf-8"
+    if request.method == "HEAD":
+        return Response("", content_type=content_type, headers=headers)
     # The rows are already JSON, encoded by SQLite; only the frame is written here.
-    body = (
-        b'{"ok":true,"rows":['
-        + page.rows_json
-        + b'],"next":'
-        + json.dumps(next_token).encode()
-        + b',"next_url":'
-        + json.dumps(next_url).encode()
-        + b"}"
-    )
-    return Response(body, content_type="application/json; charset=utf-8", headers=headers)
+    frame_json = json.dumps(frame, separators=(",", ":"))
+    body = b'{"ok":true,"rows":[' + page.rows_json + b"]," + frame_json[1:].encode()
+    return Response(body, content_type=content_type, headers=headers)
 
 
 def routes():
