@@ -21,19 +21,31 @@ INTERNAL = ("id", "org_id", "first_seen_run_id", "last_seen_run_id", "updated_at
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def expected_rows(db_path, org_id, flagged=None, table="sellers"):
-    """Exported columns of the org's live rows, created_at DESC (NULLs last), id DESC."""
-    sql = f"SELECT {', '.join(EXPORTED)} FROM [{table}] WHERE org_id = ? AND deleted_at IS NULL"
+def expected_rows(
+    db_path, org_id, flagged=None, table="sellers", search=None, sort="created_at", desc=True
+):
+    """Exported columns of the org's live rows in the contract's order: by `sort` (NULLs last
+    either way), ties by id in the same direction. `search` keeps the rows whose display or
+    normalized name holds it, compared in lower case."""
+    direction = "DESC" if desc else "ASC"
+    sql = (
+        f"SELECT {', '.join(EXPORTED)}, display_name, normalized_name FROM [{table}]"
+        " WHERE org_id = ? AND deleted_at IS NULL"
+    )
     params = [org_id]
     if flagged is not None:
         sql += " AND flagged = ?"
         params.append(int(flagged))
-    sql += " ORDER BY created_at IS NULL, created_at DESC, id DESC"
+    sql += f" ORDER BY [{sort}] IS NULL, [{sort}] {direction}, id {direction}"
     conn = sqlite3.connect(db_path)
     try:
-        return [dict(zip(EXPORTED, row, strict=True)) for row in conn.execute(sql, params)]
+        rows = conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+    if search is not None:
+        term = search.lower()
+        rows = [r for r in rows if any(term in (name or "").lower() for name in r[-2:])]
+    return [dict(zip(EXPORTED, row[: len(EXPORTED)], strict=True)) for row in rows]
 
 
 def _csv_cell(column, value, escape_formulas):
@@ -70,8 +82,12 @@ def encode_ndjson(rows):
     return "".join(json_object(row) + "\n" for row in rows)
 
 
-def expected_export(db_path, org_id, fmt, flagged=None, escape_formulas=True, bom=False):
-    rows = expected_rows(db_path, org_id, flagged)
+def expected_export(
+    db_path, org_id, fmt, flagged=None, escape_formulas=True, bom=False, search=None, sort=None
+):
+    """`sort` is `(column, descending)`; None is the default, created_at descending."""
+    column, desc = sort or ("created_at", True)
+    rows = expected_rows(db_path, org_id, flagged, search=search, sort=column, desc=desc)
     if fmt == "csv":
         return encode_csv(rows, escape_formulas, bom)
     return {"json": encode_json, "ndjson": encode_ndjson}[fmt](rows)
