@@ -131,3 +131,101 @@ def test_browse_filter_page_and_download_in_chromium(serve, browser, tmp_path):
     )
     assert saved.read_bytes() == endpoint.content
     browser.save_screenshot(os.path.join(REPO, "test-artifacts", "sellers-page-flagged.png"))
+
+
+# Each control's text must fit inside it, and the control inside the page.
+OVERFLOWING_CONTROLS = """
+return Array.from(document.querySelectorAll(
+    'form.seller-export-controls input, form.seller-export-controls select, '
+    + 'form.seller-export-controls label, .seller-export-downloads a.button, '
+    + '.seller-export-paging a'
+)).filter(el => el.offsetParent !== null).map(el => {
+    const box = el.getBoundingClientRect();
+    return {
+        what: el.outerHTML.slice(0, 80),
+        clipped: el.scrollWidth > el.clientWidth + 1,
+        outside: box.left < 0 || box.right > document.documentElement.clientWidth + 1,
+    };
+}).filter(c => c.clipped || c.outside);
+"""
+CELL_LABEL = "return getComputedStyle(arguments[0], '::before').content;"
+
+
+def sign_in(browser, server, actor):
+    browser.get(server.url + "/-/versions.json")  # a page on the origin, to set the cookie
+    browser.add_cookie(
+        {"name": "ds_actor", "value": server.cookies(actor)["ds_actor"], "path": "/"}
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_the_page_at_every_width(serve, browser, tmp_path, width):
+    db_path = build_sellers_db(tmp_path / "sellers.db", {"org-a": 60, "org-2": 3, "org-10": 3})
+    config = tmp_path / "datasette.json"
+    config.write_text('{"permissions": {"seller_collection.read_any_org": {"id": "admin"}}}')
+    server = serve(db_path, "-c", str(config), "--setting", "default_page_size", "20")
+    browser.set_window_size(width, 1000)
+    sign_in(browser, server, {"id": "admin"})
+    browser.get(server.url + "/-/sellers?org_id=org-a")
+    assert browser.execute_script(OVERFLOWING_CONTROLS) == []
+    created = browser.find_element(By.CSS_SELECTOR, "tbody td.col-created_at")
+    assert (
+        browser.execute_script("return getComputedStyle(arguments[0]).whiteSpace;", created)
+        == "nowrap"
+    )
+    label = browser.execute_script(CELL_LABEL, created)
+    assert label == ('"created_at"' if width <= 576 else "none")
+    os.makedirs(os.path.join(REPO, "test-artifacts"), exist_ok=True)
+    browser.save_screenshot(os.path.join(REPO, "test-artifacts", f"sellers-page-{width}px.png"))
+
+    # Search and sort, as a person would, through the form.
+    browser.find_element(By.ID, "seller-export-search").send_keys("LINE")
+    Select(browser.find_element(By.ID, "seller-export-sort")).select_by_value("display_name")
+    browser.find_element(By.ID, "seller-export-sort-desc").click()
+    browser.find_element(By.CSS_SELECTOR, "form.seller-export-controls input[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: "_sort_desc=display_name" in d.current_url)
+    assert "q=LINE" in browser.current_url
+    expected = expected_rows(db_path, "org-a", search="LINE", sort="display_name", desc=True)
+    names = [c[COLUMN["display_name"]] for c in table_cells(browser)]
+    assert names == [" ".join((r["display_name"] or "").split()) for r in expected[:20]]
+    assert browser.execute_script(OVERFLOWING_CONTROLS) == []
+    browser.save_screenshot(os.path.join(REPO, "test-artifacts", f"sellers-search-{width}px.png"))
+
+    # The picker, in natural order.
+    browser.get(server.url + "/-/sellers")
+    options = [
+        o.get_attribute("value")
+        for o in browser.find_elements(By.CSS_SELECTOR, "#seller-export-orgs option")
+    ]
+    assert options == ["org-2", "org-10", "org-a"]
+    assert browser.execute_script(OVERFLOWING_CONTROLS) == []
+
+
+def test_every_download_button_saves_a_complete_file_named_for_what_it_holds(
+    serve, browser, tmp_path
+):
+    db_path = build_sellers_db(tmp_path / "sellers.db", {"org-a": 120}, seed=2)
+    config = tmp_path / "datasette.json"
+    config.write_text('{"permissions": {"seller_collection.read": {"org_id": "*"}}}')
+    server = serve(db_path, "-c", str(config))
+    sign_in(browser, server, ACTOR)
+    cookie = server.cookies(ACTOR)
+    saved_names = set()
+    for query, narrowing in [("", ""), ("?flagged=false&q=seller", "-unflagged-search-seller")]:
+        browser.get(server.url + "/-/sellers" + query)
+        buttons = browser.find_elements(By.CSS_SELECTOR, ".seller-export-downloads a.button")
+        assert [b.text for b in buttons] == ["CSV", "CSV for Excel", "JSON", "NDJSON"]
+        for button, suffix in zip(buttons, ["csv", "excel-.csv", "json", "ndjson"], strict=True):
+            href = button.get_attribute("href")
+            for leftover in os.listdir(browser.downloads):
+                os.remove(browser.downloads / leftover)
+            button.click()
+            saved = wait_for_download(browser.downloads)
+            extension = suffix.rsplit(".", 1)[-1]
+            assert saved.name.startswith(f"sellers-org-a{narrowing}-"), saved.name
+            assert saved.name.endswith(f".{extension}") and ("-excel-" in saved.name) == (
+                "excel" in suffix
+            )
+            assert saved.read_bytes() == httpx.get(href, cookies=cookie).content
+            saved_names.add(saved.name)
+    assert len(saved_names) == 8  # every download is named apart from every other

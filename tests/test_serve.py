@@ -3,6 +3,7 @@
 import json
 import os
 import socket
+import subprocess
 import time
 
 import httpx
@@ -150,3 +151,29 @@ def test_a_database_failure_reaches_every_surface(serve, server_args, message, s
         assert error in response.text
         assert "sid-big" not in response.text
     assert server.stop().count("export failed before the first byte") == 4
+
+
+def test_head_over_http_reads_no_rows(serve, server_args):
+    server = serve(*server_args)
+    cookies = server.cookies(ADMIN)
+    for path in ("/export/sellers/csv?org_id=big", "/export/sellers/json?org_id=big&q=seller"):
+        before = httpx.get(server.url + "/-/test/batches").json()["count"]
+        head = httpx.head(server.url + path, cookies=cookies)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-type"].startswith(("text/csv", "application/json"))
+        assert head.headers["content-disposition"].startswith('attachment; filename="sellers-big-')
+        # The membership lookup is not a batch: no query of the sellers table ran.
+        assert httpx.get(server.url + "/-/test/batches").json()["count"] == before
+    curl = subprocess.run(
+        [
+            "curl",
+            "-sI",
+            "-b",
+            f"ds_actor={cookies['ds_actor']}",
+            server.url + "/-/sellers.json?org_id=big",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert curl.stdout.startswith("HTTP/1.1 200") and 'rel="next"' in curl.stdout
