@@ -1,5 +1,6 @@
 """`datasette seller-export ...`: the command line for the SQLite mirror."""
 
+import asyncio
 import contextlib
 import csv
 import io
@@ -12,9 +13,16 @@ import sqlite_utils
 
 from . import memberships
 from .config import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
+from .engine.database import connection_execute
 from .engine.encoders import FORMATS, register_functions
 from .engine.export import ExportPlan, atomic_file, write_export
-from .engine.keyset import Search, Selection, count_query, sqlite_version_problem
+from .engine.keyset import (
+    Search,
+    Selection,
+    count_query,
+    sqlite_version_problem,
+    with_search_plan,
+)
 from .engine.schema import ensure_table, fts_table_name, has_search_index, table_problem
 from .mirror import members as members_writer
 from .mirror.demo import demo_rows
@@ -182,6 +190,7 @@ def export_command(
         search=Search(search, search_index) if search else None,
         sort=sort,
     )
+    selection = asyncio.run(with_search_plan(connection_execute(conn), selection))
     plan = ExportPlan(selection, FORMATS[format_name], batch_size, escape_formulas, bom)
     if output is None:
         write_export(conn, plan, sys.stdout.buffer)

@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 from conftest import ROOT, build_sellers_db, page_through
 
+from datasette_seller_export.engine import keyset
 from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
 from datasette_seller_export.testing.oracle import expected_export, expected_rows
 from datasette_seller_export.web import browse
@@ -53,14 +54,35 @@ async def test_every_sort_pages_and_exports_in_the_oracles_order(
     assert json.loads(export.text) == as_api_rows(expected)
 
 
+@pytest.fixture(params=["few matches: rows first", "many matches: the index walk"])
+def search_plan(request, monkeypatch):
+    """Both plans of a search through the index (see keyset.with_search_plan)."""
+    if request.param.startswith("many"):
+        monkeypatch.setattr(keyset, "FEW_MATCHES", 0)
+    return request.param
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("term", SEARCHES)
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
-async def test_search_exports_equal_the_oracle(ds, sellers_db, term, fmt):
+async def test_search_exports_equal_the_oracle(ds, sellers_db, term, fmt, search_plan):
     query = urllib.parse.urlencode({"org_id": "org-a", "q": term})
     response = await ds.client.get(f"/export/sellers/{fmt}?{query}", actor=ROOT)
     assert response.status_code == 200
     assert response.text == expected_export(sellers_db, "org-a", fmt, search=term)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("column, desc", [("created_at", True), ("display_name", False)])
+async def test_searched_pages_both_ways_in_both_plans(ds, sellers_db, column, desc, search_plan):
+    query = urllib.parse.urlencode(
+        [("org_id", "org-a"), ("q", "LINE"), ("_size", 3)] + sort_pairs(column, desc)
+    )
+    rows, pages = await page_through(ds, query)
+    assert rows == as_api_rows(oracle(sellers_db, "org-a", {"q": "LINE"}, column, desc))
+    last = urllib.parse.urlsplit(str(pages[-1].request.url))
+    back, _ = await page_through(ds, query, rel="prev", path=last.path + "?" + last.query)
+    assert back == rows
 
 
 @pytest.mark.asyncio

@@ -43,6 +43,10 @@ BATCHES = {
     "backwards-after-a-dated-row": (replace(SELECTION, sort=DEFAULT_SORT.reversed()), AFTER_A_ROW),
     "searched-with-the-index": (replace(SELECTION, search=Search("acme", "sellers_fts")), None),
     "searched-without-the-index": (replace(SELECTION, search=Search("ac", "sellers_fts")), None),
+    "searched-few-matches": (
+        replace(SELECTION, search=Search("acme", "sellers_fts", few_matches=True)),
+        None,
+    ),
     "flagged": (replace(SELECTION, flagged=True), None),
 }
 

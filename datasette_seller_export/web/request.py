@@ -13,7 +13,7 @@ from datasette.views.base import DatasetteError
 
 from ..config import Config, get_config
 from ..engine import database
-from ..engine.keyset import Execute, Search, Selection
+from ..engine.keyset import Execute, Search, Selection, with_search_plan
 from ..permissions import READ, Access, ScopeError, access_for, resolve_org
 from .params import (
     FILTER_PARAMETERS,
@@ -142,6 +142,11 @@ async def resolve_request(datasette, request, accepts=(), scope=ONE_ORG) -> Sell
     except (ParameterError, TokenError) as error:
         raise RequestError(400, str(error)) from None
     execute = database.datasette_execute(datasette, datasette.get_database(config.database))
+    if selection is not None:
+        try:
+            selection = await with_search_plan(execute, selection)
+        except DATABASE_ERRORS as error:
+            raise database_error(error, datasette) from None
     return SellerRequest(
         config=config,
         access=access,
