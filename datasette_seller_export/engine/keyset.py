@@ -158,10 +158,10 @@ def count_query(selection: Selection, limit: Optional[int] = None):
     return f"SELECT count(*) FROM ({rows} LIMIT :count_limit)", params
 
 
-def _last_row(column, part):
-    # The part's rows are in the order the export writes them, so its last row is the far
-    # end of the keyset: one short scan of a table that already holds the batch.
-    return f"(SELECT {column} FROM {part} LIMIT 1 OFFSET (SELECT count(*) FROM {part}) - 1)"
+def _row_at(column, part, offset):
+    # The part's rows are in the order the export writes them: one short scan of a table that
+    # already holds the batch.
+    return f"(SELECT {column} FROM {part} LIMIT 1 OFFSET {offset})"
 
 
 def _walks(sort: Sort, after: Optional[Position]):
@@ -201,13 +201,21 @@ def _walks(sort: Sort, after: Optional[Position]):
 
 
 def batch_query(
-    selection: Selection, row_sql: str, limit: int, after: Optional[Position] = None, separator=b""
+    selection: Selection,
+    row_sql: str,
+    limit: int,
+    after: Optional[Position] = None,
+    separator=b"",
+    look_ahead=False,
 ):
     """SQL and parameters for the `limit` rows that follow `after` (or the first `limit`).
 
     The query returns one row for the whole batch: the row count, the sort value and `id` of
     the last row, and the rows' encodings (`row_sql`) joined by `separator`, as one BLOB per
     index walk (two when the batch runs from rows with a sort value into rows without).
+    With `look_ahead` the walks read one row more, so that a page knows whether another
+    follows without a second query: the count then says `limit + 1`, the encodings hold the
+    extra row last, and the sort value and `id` are still those of row `limit`.
     One row, so that SQLite walks, encodes and joins the whole batch without coming back to
     Python (and its GIL) per row.
 
@@ -221,27 +229,33 @@ def batch_query(
     table = quote_identifier(selection.table)
     sort_column = quote_identifier(selection.sort.column)
     where, params = _conditions(selection)
-    params.update(limit=limit, separator=separator)
+    params.update(limit=limit, separator=separator, ahead=int(look_ahead))
     walks = _walks(selection.sort, after)
     names = [name for name, *_ in walks]
     parts = []
     for index, (name, extra, order, bound) in enumerate(walks):
         params.update(bound)
         # The second walk runs only as far as the first fell short of the batch.
-        part_limit = ":limit" if index == 0 else f":limit - (SELECT count(*) FROM {names[0]})"
+        part_limit = ":limit + :ahead"
+        if index:
+            part_limit += f" - (SELECT count(*) FROM {names[0]})"
         parts.append(
             f"{name} AS MATERIALIZED (SELECT {row_sql} AS encoded_row, {sort_column} AS sort_value,"
             f" id FROM {table} WHERE {' AND '.join(where + extra)} ORDER BY {order}"
             f" LIMIT {part_limit})"
         )
     counts = [f"(SELECT count(*) FROM {name})" for name in names]
+    # The batch's last row is row number min(count, limit), 1 being the first.
+    last = f"min({' + '.join(counts)}, :limit)"
     if len(names) == 1:
-        last_value, last_id = (_last_row(column, names[0]) for column in ("sort_value", "id"))
-    else:
-        # The batch ends in the second walk if that found any rows, else in the first.
         last_value, last_id = (
-            f"CASE WHEN {counts[1]} = 0 THEN {_last_row(column, names[0])}"
-            f" ELSE {_last_row(column, names[1])} END"
+            _row_at(column, names[0], f"{last} - 1") for column in ("sort_value", "id")
+        )
+    else:
+        # It stands in the first walk if that holds enough rows, else in the second.
+        last_value, last_id = (
+            f"CASE WHEN {last} <= {counts[0]} THEN {_row_at(column, names[0], f'{last} - 1')}"
+            f" ELSE {_row_at(column, names[1], f'{last} - {counts[0]} - 1')} END"
             for column in ("sort_value", "id")
         )
     # Each part's rows joined; fetch_batch joins the parts, so no batch-sized string is copied
@@ -259,19 +273,26 @@ class Batch:
     encoded: bytes  # every row's encoding, joined by the separator
     count: int
     position: Optional[Position]  # just after the last row; None for an empty batch
+    more: bool = False  # with look_ahead: whether a row follows the batch
 
 
 Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
 
 
-async def fetch_batch(execute: Execute, selection, row_sql, limit, after=None, separator=b""):
-    """The `limit` rows after `after`, encoded and joined: one query."""
-    sql, params = batch_query(selection, row_sql, limit, after, separator)
+async def fetch_batch(
+    execute: Execute, selection, row_sql, limit, after=None, separator=b"", look_ahead=False
+):
+    """The `limit` rows after `after`, encoded and joined: one query. With `look_ahead`, the
+    separator must be bytes that no row's encoding holds, since the extra row is cut off at
+    the last one."""
+    sql, params = batch_query(selection, row_sql, limit, after, separator, look_ahead)
     count, last_value, last_id, *parts = (await execute(sql, params))[0]
     position = Position(value=last_value, id=last_id) if count else None
-    return Batch(
-        encoded=separator.join(part for part in parts if part), count=count, position=position
-    )
+    encoded = separator.join(part for part in parts if part)
+    more = count > limit
+    if more:
+        encoded = encoded.rsplit(separator, 1)[0]
+    return Batch(encoded=encoded, count=min(count, limit), position=position, more=more)
 
 
 async def iter_batches(execute: Execute, selection, row_sql, batch_size, separator=b""):

@@ -11,6 +11,9 @@ from .tokens import FIRST_PAGE, PageStart, encode_token
 
 JSON_ROW_SQL = FORMATS["json"].row_sql()
 KEYS_ONLY = "NULL"  # a walk that encodes nothing: only its count and last key are wanted
+# Between a page's rows while it is read: JSON rows never hold a raw line break (json_quote
+# escapes it), so the look-ahead row can be cut off at the last one.
+ROW_BREAK = b"\n"
 
 
 @dataclass(frozen=True)
@@ -34,23 +37,23 @@ async def _resolve_backwards(execute, selection, size, start: PageStart) -> Page
 
 
 async def fetch_page(execute, selection, size, start: PageStart = FIRST_PAGE, encode=True):
-    """`size` rows from `start`. A full page is followed by a one-row probe so that the last
-    page says it is the last, rather than pointing to an empty one. With `encode=False` (for
-    HEAD) the rows are walked but not encoded."""
+    """`size` rows from `start`, in one query that reads one row more, so that the last page
+    says it is the last rather than pointing to an empty one. With `encode=False` (for HEAD)
+    the rows are walked but not encoded."""
     if start.before is not None:
         start = await _resolve_backwards(execute, selection, size, start)
     row_sql = JSON_ROW_SQL if encode else KEYS_ONLY
-    batch = await fetch_batch(execute, selection, row_sql, size, start.after, separator=b",")
+    batch = await fetch_batch(
+        execute, selection, row_sql, size, start.after, ROW_BREAK, look_ahead=True
+    )
     next_start = None
-    if batch.count == size:
-        probe = await fetch_batch(execute, selection, KEYS_ONLY, 1, batch.position)
-        if probe.count:
-            next_start = PageStart(after=batch.position, offset=start.offset + batch.count)
+    if batch.more:
+        next_start = PageStart(after=batch.position, offset=start.offset + batch.count)
     prev_start = None
     if start.after is not None:
         prev_start = PageStart(before=start.after, offset=max(start.offset - size, 0))
     return Page(
-        rows_json=batch.encoded or b"",
+        rows_json=batch.encoded.replace(ROW_BREAK, b","),
         count=batch.count,
         offset=start.offset,
         next=next_start,

@@ -1,28 +1,40 @@
 -- The batch query, first by feedback_percent; row_expression is a format's row-*.sql.
--- Parameters besides :separator: {"org_id": "org-1", "limit": 2000}
+-- Parameters besides :separator: {"org_id": "org-1", "limit": 2000, "ahead": 0}
 WITH dated AS MATERIALIZED (
     SELECT row_expression AS encoded_row, "feedback_percent" AS sort_value, id
     FROM "sellers"
     WHERE org_id = :org_id AND deleted_at IS NULL AND "feedback_percent" IS NOT NULL
     ORDER BY "feedback_percent" ASC, id ASC
-    LIMIT :limit
+    LIMIT :limit + :ahead
 ), undated AS MATERIALIZED (
     SELECT row_expression AS encoded_row, "feedback_percent" AS sort_value, id
     FROM "sellers"
     WHERE org_id = :org_id AND deleted_at IS NULL AND "feedback_percent" IS NULL
     ORDER BY id ASC
-    LIMIT :limit - (SELECT count(*) FROM dated)
+    LIMIT :limit + :ahead - (SELECT count(*) FROM dated)
 )
 SELECT (SELECT count(*) FROM dated) + (SELECT count(*) FROM undated),
 CASE
-    WHEN (SELECT count(*) FROM undated) = 0 THEN (SELECT sort_value FROM dated LIMIT 1 OFFSET (SELECT count(*) FROM dated) - 1)
+    WHEN min((SELECT count(*) FROM dated) + (SELECT count(*) FROM undated), :limit) <= (SELECT count(*) FROM dated) THEN (
+        SELECT sort_value
+        FROM dated
+        LIMIT 1 OFFSET min((SELECT count(*) FROM dated) + (SELECT count(*) FROM undated), :limit) - 1
+    )
     ELSE (
         SELECT sort_value
         FROM undated
-        LIMIT 1 OFFSET (SELECT count(*) FROM undated) - 1
+        LIMIT 1 OFFSET min((SELECT count(*) FROM dated) + (SELECT count(*) FROM undated), :limit) - (SELECT count(*) FROM dated) - 1
     )
 END,
 CASE
-    WHEN (SELECT count(*) FROM undated) = 0 THEN (SELECT id FROM dated LIMIT 1 OFFSET (SELECT count(*) FROM dated) - 1)
-    ELSE (SELECT id FROM undated LIMIT 1 OFFSET (SELECT count(*) FROM undated) - 1)
+    WHEN min((SELECT count(*) FROM dated) + (SELECT count(*) FROM undated), :limit) <= (SELECT count(*) FROM dated) THEN (
+        SELECT id
+        FROM dated
+        LIMIT 1 OFFSET min((SELECT count(*) FROM dated) + (SELECT count(*) FROM undated), :limit) - 1
+    )
+    ELSE (
+        SELECT id
+        FROM undated
+        LIMIT 1 OFFSET min((SELECT count(*) FROM dated) + (SELECT count(*) FROM undated), :limit) - (SELECT count(*) FROM dated) - 1
+    )
 END, CAST((SELECT group_concat(encoded_row, :separator) FROM dated) AS BLOB), CAST((SELECT group_concat(encoded_row, :separator) FROM undated) AS BLOB)

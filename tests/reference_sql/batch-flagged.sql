@@ -1,10 +1,18 @@
 -- The batch query, flagged; row_expression is a format's row-*.sql.
--- Parameters besides :separator: {"org_id": "org-1", "flagged": 1, "limit": 2000}
+-- Parameters besides :separator: {"org_id": "org-1", "flagged": 1, "limit": 2000, "ahead": 0}
 WITH batch AS MATERIALIZED (
     SELECT row_expression AS encoded_row, "created_at" AS sort_value, id
     FROM "sellers"
     WHERE org_id = :org_id AND deleted_at IS NULL AND flagged = :flagged
     ORDER BY "created_at" DESC, id DESC
-    LIMIT :limit
+    LIMIT :limit + :ahead
 )
-SELECT (SELECT count(*) FROM batch), (SELECT sort_value FROM batch LIMIT 1 OFFSET (SELECT count(*) FROM batch) - 1), (SELECT id FROM batch LIMIT 1 OFFSET (SELECT count(*) FROM batch) - 1), CAST((SELECT group_concat(encoded_row, :separator) FROM batch) AS BLOB)
+SELECT (SELECT count(*) FROM batch), (
+    SELECT sort_value
+    FROM batch
+    LIMIT 1 OFFSET min((SELECT count(*) FROM batch), :limit) - 1
+), (
+    SELECT id
+    FROM batch
+    LIMIT 1 OFFSET min((SELECT count(*) FROM batch), :limit) - 1
+), CAST((SELECT group_concat(encoded_row, :separator) FROM batch) AS BLOB)
