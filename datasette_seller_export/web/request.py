@@ -142,7 +142,7 @@ async def resolve_request(datasette, request, accepts=(), scope=ONE_ORG) -> Sell
     except (ParameterError, TokenError) as error:
         raise RequestError(400, str(error)) from None
     execute = database.datasette_execute(datasette, datasette.get_database(config.database))
-    if selection is not None:
+    if selection is not None and request.method != "HEAD":  # HEAD reads nothing
         try:
             selection = await with_search_plan(execute, selection)
         except DATABASE_ERRORS as error:
