@@ -10,7 +10,6 @@ up to date with `init`, which adds the sort indexes and the search index), serve
 requests; an export's is rows/s over --runs runs, interleaved with the default export.
 """
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -19,7 +18,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from run import Server, build_database, curl, ensure_tool, live_counts, spread
+from run import Server, build_database, curl, demo_arguments, ensure_tool, live_counts, spread
 
 from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
 
@@ -57,13 +56,7 @@ def rows_in(server, org, query):
 
 
 def main():
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--orgs", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--runs", type=int, default=3)
+    parser = demo_arguments(__doc__)
     parser.add_argument("--repeats", type=int, default=21)
     args = parser.parse_args()
 

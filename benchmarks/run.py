@@ -268,14 +268,20 @@ def measure_concurrency(server, db_path, org, count, runs, exports=4):
     print(f"| control: two sqlite3 shells at once over one | {spread(shell_speedups, '{:.2f}x')} |")
 
 
-def main():
+def demo_arguments(description):
+    """The command line every benchmark on the demo database shares."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--orgs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
+    return parser
+
+
+def main():
+    parser = demo_arguments(__doc__)
     parser.add_argument(
         "--skip-datasette",
         action="store_true",
