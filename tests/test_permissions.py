@@ -194,3 +194,32 @@ async def test_protect_raw_table_false_turns_the_rule_off(make_datasette, seller
     ds = await make_datasette(sellers_db, plugin_config={"protect_raw_table": False})
     response = await ds.client.get("/sellers/sellers.json", actor=ORG_B)
     assert response.status_code == 200
+
+
+SEARCH_INDEX_PAGES = [
+    "/sellers/sellers_fts",
+    "/sellers/sellers_fts.json",
+    "/sellers/sellers_fts.json?_search=seller",
+    "/sellers/sellers_fts.csv?_stream=on",
+    "/sellers/sellers_fts_data.json",
+    "/sellers/sellers_fts_idx.json",
+    "/sellers/sellers_fts_docsize.json",
+    "/sellers/sellers_fts_config.json",
+    "/sellers/-/query.json?sql=select+*+from+sellers_fts",
+]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", SEARCH_INDEX_PAGES)
+@pytest.mark.parametrize("setup", ["shipped metadata.json", "grants to everyone"])
+async def test_the_search_index_is_locked_like_the_raw_table(
+    make_datasette, sellers_db, path, setup
+):
+    if setup == "shipped metadata.json":
+        ds = await make_datasette(sellers_db, metadata=shipped_metadata(), config=GRANTS)
+    else:
+        ds = await make_datasette(sellers_db, config=EVERYONE_SEES_EVERYTHING)
+    for actor in (ORG_B, None):
+        response = await ds.client.get(path, actor=actor)
+        assert response.status_code == 403, (path, actor, response.status_code)
+        assert "Plain Seller" not in response.text and "Commas, Inc." not in response.text
