@@ -23,7 +23,7 @@ from .engine.keyset import (
     sqlite_version_problem,
     with_search_plan,
 )
-from .engine.schema import ensure_table, fts_table_name, has_search_index, table_problem
+from .engine.schema import ensure_table, search_index, table_problem
 from .mirror import members as members_writer
 from .mirror.demo import demo_rows
 from .mirror.importer import FORMATS as IMPORT_FORMATS
@@ -180,14 +180,12 @@ def export_command(
     problem = table_problem(sqlite_utils.Database(conn), table)
     if problem:
         raise click.ClickException(f"{db_path}: {problem}")
-    search_index = (
-        fts_table_name(table) if has_search_index(sqlite_utils.Database(conn), table) else None
-    )
+    fts = search_index(sqlite_utils.Database(conn), table)
     selection = Selection(
         table=table,
         org_id=org_id,
         flagged=flagged,
-        search=Search(search, search_index) if search else None,
+        search=Search(search, fts) if search else None,
         sort=sort,
     )
     selection = asyncio.run(with_search_plan(connection_execute(conn), selection))

@@ -14,7 +14,8 @@ from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when instal
 
 from . import memberships
 from .engine.keyset import sqlite_version_problem
-from .engine.schema import fts_table_name, fts_tables, has_search_index, table_problem
+from .engine.schema import fts_tables, table_problem
+from .engine.schema import search_index as find_search_index
 
 PLUGIN_NAME = "datasette-seller-export"
 MAX_BATCH_SIZE = 10_000
@@ -114,10 +115,10 @@ async def load_config(datasette) -> Config:
         if problem:
             _fail(f"database {database!r}: {problem}")
     search_index = None
-    if database is not None and await datasette.get_database(database).execute_fn(
-        lambda conn: has_search_index(sqlite_utils.Database(conn), table)
-    ):
-        search_index = fts_table_name(table)
+    if database is not None:
+        search_index = await datasette.get_database(database).execute_fn(
+            lambda conn: find_search_index(sqlite_utils.Database(conn), table)
+        )
     memberships_table = raw.get("memberships_table", memberships.DEFAULT_TABLE)
     await _check_memberships_table(
         datasette, database, memberships_table, "memberships_table" in raw

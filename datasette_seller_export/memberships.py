@@ -57,14 +57,16 @@ def orgs_in_actor(actor) -> FrozenSet[str]:
     return frozenset(_org_ids(actor.get("org_id")))
 
 
+TABLE_EXISTS_SQL = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+
+
 def _lookup(table, actor_id):
     quoted = quote_identifier(table)
-    exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     lookup_sql = f"SELECT org_id FROM {quoted} WHERE actor_id = ?"
 
     def run(conn):
         # The table is optional: a mirror without it simply has no memberships.
-        if conn.execute(exists_sql, [table]).fetchone() is None:
+        if conn.execute(TABLE_EXISTS_SQL, [table]).fetchone() is None:
             return []
         return [row[0] for row in conn.execute(lookup_sql, [actor_id])]
 

@@ -264,6 +264,9 @@ async def test_the_page_counts_pages_and_shows_the_position(ds, monkeypatch):
     assert 'rel="prev"' not in page.text
     second = await ds.client.get(_link(page.text, "next"), actor=ROOT)
     assert "Rows 101–200 of 250" in second.text
+    assert "First page" not in second.text  # the previous page is the first
+    third = await ds.client.get(_link(second.text, "next"), actor=ROOT)
+    assert "Rows 201–250 of 250" in third.text and ">First page</a>" in third.text
     back = await ds.client.get(_link(second.text, "prev"), actor=ROOT)
     assert "Rows 1–100 of 250" in back.text
     monkeypatch.setattr(browse, "COUNT_LIMIT", 100)

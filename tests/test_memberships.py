@@ -9,7 +9,7 @@ import sqlite_utils
 from conftest import run_cli
 from datasette.plugins import pm
 from datasette.utils import StartupError
-from test_permissions import EVERYONE_SEES_EVERYTHING, shipped_metadata
+from test_permissions import LOCKED_SETUPS, datasette_under
 
 from datasette_seller_export.testing.oracle import expected_export
 
@@ -262,14 +262,11 @@ MEMBERSHIP_PAGES = [
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("path", MEMBERSHIP_PAGES)
-@pytest.mark.parametrize("setup", ["shipped metadata.json", "grants to everyone"])
+@pytest.mark.parametrize("setup", LOCKED_SETUPS)
 async def test_the_memberships_table_is_locked_like_the_raw_table(
     make_datasette, members_db, path, setup
 ):
-    if setup == "shipped metadata.json":
-        ds = await make_datasette(members_db, metadata=shipped_metadata(), config=GRANTS)
-    else:
-        ds = await make_datasette(members_db, config=EVERYONE_SEES_EVERYTHING)
+    ds = await datasette_under(setup, make_datasette, members_db, GRANTS)
     for actor in (ALICE, BOB, {"id": "stranger", "org_id": "org-b"}, None):
         response = await ds.client.get(path, actor=actor)
         assert response.status_code == 403, (path, actor, response.status_code)

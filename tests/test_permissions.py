@@ -153,18 +153,26 @@ def shipped_metadata():
         return json.load(fp)
 
 
+LOCKED_SETUPS = ["shipped metadata.json", "grants to everyone"]
+
+
+async def datasette_under(setup, make_datasette, db_path, grants=GRANTS):
+    """A Datasette under the shipped metadata.json, or under a configuration that grants
+    everyone everything: the plugin's lock must hold under both."""
+    if setup == "shipped metadata.json":
+        return await make_datasette(db_path, metadata=shipped_metadata(), config=grants)
+    return await make_datasette(db_path, config=EVERYONE_SEES_EVERYTHING)
+
+
 def assert_no_seller_data(response):
     assert "sid-" not in response.text and "INTERNAL-" not in response.text
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("path", RAW_PAGES)
-@pytest.mark.parametrize("setup", ["shipped metadata.json", "grants to everyone"])
+@pytest.mark.parametrize("setup", LOCKED_SETUPS)
 async def test_raw_table_and_sql_are_refused_to_org_actors(make_datasette, sellers_db, path, setup):
-    if setup == "shipped metadata.json":
-        ds = await make_datasette(sellers_db, metadata=shipped_metadata(), config=GRANTS)
-    else:
-        ds = await make_datasette(sellers_db, config=EVERYONE_SEES_EVERYTHING)
+    ds = await datasette_under(setup, make_datasette, sellers_db)
     for actor in (ORG_B, None):
         response = await ds.client.get(path, actor=actor)
         assert response.status_code == 403, (path, actor, response.status_code)
@@ -211,14 +219,11 @@ SEARCH_INDEX_PAGES = [
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("path", SEARCH_INDEX_PAGES)
-@pytest.mark.parametrize("setup", ["shipped metadata.json", "grants to everyone"])
+@pytest.mark.parametrize("setup", LOCKED_SETUPS)
 async def test_the_search_index_is_locked_like_the_raw_table(
     make_datasette, sellers_db, path, setup
 ):
-    if setup == "shipped metadata.json":
-        ds = await make_datasette(sellers_db, metadata=shipped_metadata(), config=GRANTS)
-    else:
-        ds = await make_datasette(sellers_db, config=EVERYONE_SEES_EVERYTHING)
+    ds = await datasette_under(setup, make_datasette, sellers_db)
     for actor in (ORG_B, None):
         response = await ds.client.get(path, actor=actor)
         assert response.status_code == 403, (path, actor, response.status_code)

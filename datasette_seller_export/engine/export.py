@@ -80,9 +80,11 @@ _UNSAFE_FILENAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 SEARCH_IN_FILENAME = 40  # characters of a search term a file name keeps
 
 
-def download_name(plan: ExportPlan, date: str) -> str:
+def download_name(plan: ExportPlan) -> str:
     """`sellers-<org>[-flagged|-unflagged][-search-<term>][-by-<column>[-desc]][-excel]-<date>.<ext>`:
-    what the file holds, so that two different downloads never share a name."""
+    what the file holds, so that two different downloads never share a name. The date is
+    today's, in UTC."""
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     selection = plan.selection
     parts = ["sellers", selection.org_id]
     if selection.flagged is not None:
@@ -98,8 +100,8 @@ def download_name(plan: ExportPlan, date: str) -> str:
 
 def content_disposition(plan: ExportPlan) -> str:
     """`attachment` with a filename safe in any header and, when the name needed changing to
-    be safe, its exact form in RFC 6266's `filename*`. The date is today's, in UTC."""
-    exact = download_name(plan, datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    be safe, its exact form in RFC 6266's `filename*`."""
+    exact = download_name(plan)
     safe = _UNSAFE_FILENAME_CHARACTERS.sub("_", exact)
     value = f'attachment; filename="{safe}"'
     if safe != exact:

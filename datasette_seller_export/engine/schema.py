@@ -76,13 +76,15 @@ def fts_tables(table):
     return (fts,) + tuple(f"{fts}_{shadow}" for shadow in ("data", "idx", "docsize", "config"))
 
 
-def has_search_index(db: sqlite_utils.Database, table):
-    """Whether `table` has the trigram search index over the searched columns."""
+def search_index(db: sqlite_utils.Database, table):
+    """The name of `table`'s trigram search index over the searched columns; None without one."""
     fts = fts_table_name(table)
     if not db[fts].exists():
-        return False
+        return None
     schema = db[fts].schema.lower()
-    return "trigram" in schema and all(column in schema for column in SEARCHED_COLUMNS)
+    if "trigram" in schema and all(column in schema for column in SEARCHED_COLUMNS):
+        return fts
+    return None
 
 
 def table_problem(db, table):

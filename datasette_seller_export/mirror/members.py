@@ -8,7 +8,7 @@ import csv
 from dataclasses import dataclass
 
 from ..engine.schema import quote_identifier
-from ..memberships import COLUMNS, create_sql
+from ..memberships import COLUMNS, TABLE_EXISTS_SQL, create_sql
 
 
 class MembersError(Exception):
@@ -61,8 +61,7 @@ def remove(conn, table, actor_id, org_ids) -> Change:
 
 def listed(conn, table, actor_id=None, org_id=None):
     """The memberships, sorted, optionally of one actor or one organisation."""
-    exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-    if conn.execute(exists, [table]).fetchone() is None:
+    if conn.execute(TABLE_EXISTS_SQL, [table]).fetchone() is None:
         return []
     where, params = [], []
     for column, value in (("actor_id", actor_id), ("org_id", org_id)):

@@ -5,7 +5,6 @@ import difflib
 import json
 import re
 import urllib.parse
-from datetime import datetime, timezone
 
 from datasette.utils.asgi import Response
 
@@ -128,7 +127,7 @@ async def _context(datasette, resolved):
                 "label": label,
                 "title": title,
                 "href": url_with_query(datasette, f"/export/sellers/{fmt}", carried + extra),
-                "filename": download_name(plan, datetime.now(timezone.utc).strftime("%Y-%m-%d")),
+                "filename": download_name(plan),
             }
         )
     unfiltered = filters.flagged is None and filters.search is None
@@ -140,7 +139,12 @@ async def _context(datasette, resolved):
         last_row=page.offset + page.count,
         next_url=links["next"][1],
         prev_url=links["prev"][1],
-        first_url=url_with_query(datasette, PAGE_PATH, carried) if page.prev else None,
+        # Two pages back or more: the previous page is not the first one.
+        first_url=(
+            url_with_query(datasette, PAGE_PATH, carried + [("_size", str(resolved.size))])
+            if page.prev and page.prev.offset
+            else None
+        ),
         downloads=exports,
         # An organisation with no live sellers at all, as an any-org reader typed it: say so,
         # and which ids that do have sellers look like it.
