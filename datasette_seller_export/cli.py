@@ -17,6 +17,7 @@ from .engine.database import connection_execute
 from .engine.encoders import FORMATS, register_functions
 from .engine.export import ExportPlan, atomic_file, write_export
 from .engine.keyset import (
+    LISTED_MATCHES,
     Search,
     Selection,
     count_query,
@@ -188,7 +189,7 @@ def export_command(
         search=Search(search, fts) if search else None,
         sort=sort,
     )
-    selection = asyncio.run(with_search_plan(connection_execute(conn), selection))
+    selection = asyncio.run(with_search_plan(connection_execute(conn), selection, LISTED_MATCHES))
     plan = ExportPlan(selection, FORMATS[format_name], batch_size, escape_formulas, bom)
     if output is None:
         write_export(conn, plan, sys.stdout.buffer)

@@ -54,11 +54,16 @@ async def test_every_sort_pages_and_exports_in_the_oracles_order(
     assert json.loads(export.text) == as_api_rows(expected)
 
 
-@pytest.fixture(params=["few matches: rows first", "many matches: the index walk"])
+@pytest.fixture(
+    params=["few matches: listed", "pages walk the index, exports list", "all walk the index"]
+)
 def search_plan(request, monkeypatch):
-    """Both plans of a search through the index (see keyset.with_search_plan)."""
-    if request.param.startswith("many"):
+    """Every plan of a search through the index (see keyset.with_search_plan): its matches
+    listed for pages and exports, for exports only, or for neither."""
+    if request.param != "few matches: listed":
         monkeypatch.setattr(keyset, "FEW_MATCHES", 0)
+    if request.param == "all walk the index":
+        monkeypatch.setattr(keyset, "LISTED_MATCHES", 0)
     return request.param
 
 
@@ -70,6 +75,25 @@ async def test_search_exports_equal_the_oracle(ds, sellers_db, term, fmt, search
     response = await ds.client.get(f"/export/sellers/{fmt}?{query}", actor=ROOT)
     assert response.status_code == 200
     assert response.text == expected_export(sellers_db, "org-a", fmt, search=term)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("column, desc", [("created_at", True), ("feedback_percent", False)])
+@pytest.mark.parametrize("flagged", [None, "true"])
+async def test_searched_exports_in_many_batches_equal_the_oracle(
+    make_datasette, sellers_db, column, desc, flagged, search_plan
+):
+    ds = await make_datasette(sellers_db, root=True, plugin_config={"batch_size": 3})
+    pairs = [("org_id", "org-a"), ("q", "SELLER")] + sort_pairs(column, desc)
+    pairs += [("flagged", flagged)] if flagged else []
+    response = await ds.client.get(
+        f"/export/sellers/csv?{urllib.parse.urlencode(pairs)}", actor=ROOT
+    )
+    expected = expected_export(
+        sellers_db, "org-a", "csv", flagged=flagged and True, search="SELLER", sort=(column, desc)
+    )
+    assert expected.count("\n") > 1 + 3  # more than one batch
+    assert response.text == expected
 
 
 @pytest.mark.asyncio

@@ -8,10 +8,12 @@ from conftest import build_sellers_db
 
 from datasette_seller_export.engine.keyset import (
     Position,
+    Search,
     Selection,
     batch_query,
     iter_batches,
     sqlite_version_problem,
+    with_search_plan,
 )
 
 ROW_SQL = "CAST(id AS BLOB)"  # the engine does not care how a row is encoded; ids are easy to check
@@ -138,3 +140,35 @@ def test_sqlite_older_than_materialized_ctes_is_refused_with_the_fix(version, ok
     assert (problem is None) == ok
     if not ok:
         assert "3.35.0 or newer" in problem and "3.34.1" in problem and "pysqlite3" in problem
+
+
+@pytest.mark.asyncio
+async def test_a_listed_export_rechecks_every_row_it_listed(tmp_path):
+    """Between listing a search's rows and reading a batch of them, rows can be deleted or
+    (in a broken mirror) change organisation: a batch writes only rows that are still the
+    organisation's and live."""
+    path = build_sellers_db(tmp_path / "s.db", {"mine": 40, "theirs": 40})
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE sellers SET display_name = 'Listed ' || id")
+    conn.commit()
+    selection = Selection("sellers", "mine", search=Search("listed", "sellers_fts"))
+    execute = sync_execute(conn)
+    selection = await with_search_plan(execute, selection, most=1000)
+    assert selection.search.matches is not None
+    listed = expected_ids(conn, "mine")
+    moved, deleted = listed[5], listed[20]
+    queries = []
+
+    async def execute_and_change(sql, params):
+        queries.append(sql)
+        rows = await execute(sql, params)
+        if len(queries) == 1:  # the list: now change two of its rows
+            conn.execute("UPDATE sellers SET org_id = 'theirs' WHERE id = ?", [moved])
+            conn.execute("UPDATE sellers SET deleted_at = 'now' WHERE id = ?", [deleted])
+        return rows
+
+    batches = [b async for b in iter_batches(execute_and_change, selection, ROW_SQL, 6, b"\n")]
+    ids = [i for b in batches for i in b.encoded.decode().split("\n")]
+    assert ids == [i for i in listed if i not in (moved, deleted)]
+    assert len(queries) == 1 + len(range(0, len(listed), 6))
+    conn.close()

@@ -21,6 +21,8 @@ from datasette_seller_export.engine.keyset import (
     Selection,
     Sort,
     batch_query,
+    listed_batch_query,
+    match_list_query,
 )
 
 REFERENCE = os.path.join(os.path.dirname(__file__), "reference_sql")
@@ -30,6 +32,8 @@ BATCH_SIZE = 2_000  # the default
 # Stands for a format's row expression in the batch files; each format's is in its own file.
 ROW = "row_expression"
 AFTER_A_ROW = Position(value="2025-03-01T10:00:00Z", id="sid-1")
+# A search whose matches in the whole table with_search_plan listed.
+LISTED_SEARCH = Search("acme", "sellers_fts", matches="[3,5,8]")
 BATCHES = {
     "first": (SELECTION, None),
     "after-a-dated-row": (SELECTION, AFTER_A_ROW),
@@ -43,10 +47,7 @@ BATCHES = {
     "backwards-after-a-dated-row": (replace(SELECTION, sort=DEFAULT_SORT.reversed()), AFTER_A_ROW),
     "searched-with-the-index": (replace(SELECTION, search=Search("acme", "sellers_fts")), None),
     "searched-without-the-index": (replace(SELECTION, search=Search("ac", "sellers_fts")), None),
-    "searched-few-matches": (
-        replace(SELECTION, search=Search("acme", "sellers_fts", few_matches=True)),
-        None,
-    ),
+    "searched-matches-listed": (replace(SELECTION, search=LISTED_SEARCH), None),
     "flagged": (replace(SELECTION, flagged=True), None),
 }
 
@@ -85,3 +86,21 @@ def test_batch_query(name, selection, after):
     for fmt in FORMATS.values():
         row_sql = fmt.row_sql()
         assert batch_query(selection, row_sql, BATCH_SIZE, after)[0] == sql.replace(ROW, row_sql)
+
+
+def test_a_listed_export():
+    """A whole export of a search with listed matches: the list, then each batch."""
+    selection = replace(SELECTION, search=LISTED_SEARCH, sort=Sort("feedback_percent", False))
+    sql, params = match_list_query(selection)
+    header = (
+        "-- A searched export's first query: the organisation's matching rows, in order.\n"
+        f"-- Parameters: {json.dumps(params)}\n"
+    )
+    check("export-listed-rows.sql", header + layout(sql))
+    sql, params = listed_batch_query(selection, ROW, "[8,3]")
+    del params["separator"]
+    header = (
+        f"-- Then each batch of that list; {ROW} is a format's row-*.sql.\n"
+        f"-- Parameters besides :separator: {json.dumps(params)}\n"
+    )
+    check("export-listed-batch.sql", header + layout(sql))
