@@ -9,10 +9,10 @@ import pytest
 import pytest_asyncio
 from conftest import ROOT, build_sellers_db, page_through
 
-from datasette_seller_export.engine import keyset
+from datasette_seller_export.engine import database, keyset
 from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
 from datasette_seller_export.testing.oracle import expected_export, expected_rows
-from datasette_seller_export.web import browse
+from datasette_seller_export.web import browse, paging
 
 # Terms of three characters or more go through the trigram index; shorter ones are scanned.
 # Case differs from the data on purpose, quotes and unicode included.
@@ -55,15 +55,18 @@ async def test_every_sort_pages_and_exports_in_the_oracles_order(
 
 
 @pytest.fixture(
-    params=["few matches: listed", "pages walk the index, exports list", "all walk the index"]
+    params=["few matches: listed", "pages check names, exports list", "all walk the index"]
 )
 def search_plan(request, monkeypatch):
-    """Every plan of a search through the index (see keyset.with_search_plan): its matches
-    listed for pages and exports, for exports only, or for neither."""
+    """Every plan of a search through the index (see keyset.with_search_plan and
+    paging._fetch): its matches listed for pages and exports; pages checking names within
+    their budget and exports listing; or, past every bound, the index walk everywhere."""
     if request.param != "few matches: listed":
         monkeypatch.setattr(keyset, "FEW_MATCHES", 0)
     if request.param == "all walk the index":
         monkeypatch.setattr(keyset, "LISTED_MATCHES", 0)
+        monkeypatch.setattr(database, "BUDGET_CHECK_INSTRUCTIONS", 1)
+        monkeypatch.setattr(paging, "NAME_CHECK_BUDGET", 1)
     return request.param
 
 

@@ -1,6 +1,7 @@
 """Running the keyset engine's queries on Datasette's own database connections."""
 
 import contextlib
+import itertools
 import time
 
 from datasette.database import QueryInterrupted
@@ -10,20 +11,29 @@ from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when instal
 # millisecond of work. Datasette checks every 1,000, which calls into Python (and takes the
 # GIL) hundreds of times per batch and stops concurrent exports from using both cores.
 TIME_LIMIT_CHECK_INSTRUCTIONS = 100_000
+# A query with a budget of work checks it this often.
+BUDGET_CHECK_INSTRUCTIONS = 10_000
 
 
 @contextlib.contextmanager
-def time_limit(conn, milliseconds):
+def time_limit(conn, milliseconds, budget=None):
+    """Interrupt the query once `milliseconds` have passed or, with a `budget`, once it has
+    run about that many SQLite VM instructions: a bound on its work that is the same on
+    every machine."""
     deadline = time.perf_counter() + milliseconds / 1000
+    every = TIME_LIMIT_CHECK_INSTRUCTIONS if budget is None else BUDGET_CHECK_INSTRUCTIONS
+    checks = itertools.count(1)
+    most_checks = None if budget is None else budget // every
 
-    def past_deadline():
-        return time.perf_counter() >= deadline  # true interrupts the query
+    def stop():  # true interrupts the query
+        over_budget = most_checks is not None and next(checks) > most_checks
+        return over_budget or time.perf_counter() >= deadline
 
-    conn.set_progress_handler(past_deadline, TIME_LIMIT_CHECK_INSTRUCTIONS)
+    conn.set_progress_handler(stop, every)
     try:
         yield
     finally:
-        conn.set_progress_handler(None, TIME_LIMIT_CHECK_INSTRUCTIONS)
+        conn.set_progress_handler(None, every)
 
 
 def datasette_execute(datasette, db):
@@ -32,12 +42,13 @@ def datasette_execute(datasette, db):
 
     It goes through `execute_fn` rather than `db.execute` for the sake of concurrency: a
     plain cursor, and a time limit checked every millisecond rather than every few
-    microseconds (see TIME_LIMIT_CHECK_INSTRUCTIONS).
+    microseconds (see TIME_LIMIT_CHECK_INSTRUCTIONS). A `budget` of VM instructions bounds a
+    query's work as well: past it, as past the time limit, QueryInterrupted.
     """
     time_limit_ms = datasette.setting("sql_time_limit_ms")
 
-    def run(sql, params, conn):
-        with time_limit(conn, time_limit_ms):
+    def run(sql, params, conn, budget):
+        with time_limit(conn, time_limit_ms, budget):
             cursor = conn.cursor()
             cursor.row_factory = None
             try:
@@ -49,8 +60,8 @@ def datasette_execute(datasette, db):
             finally:
                 cursor.close()
 
-    async def execute(sql, params):
-        return await db.execute_fn(lambda conn: run(sql, params, conn))
+    async def execute(sql, params, budget=None):
+        return await db.execute_fn(lambda conn: run(sql, params, conn, budget))
 
     return execute
 

@@ -81,7 +81,7 @@ class Search:
 
 
 # A page of a search that matches at most this many rows in the whole table reads them first.
-FEW_MATCHES = 2_000
+FEW_MATCHES = 10_000
 # A whole export of a search that matches at most this many lists them first (see
 # listed_batches); past it, listing them could outrun Datasette's time limit.
 LISTED_MATCHES = 200_000
@@ -339,7 +339,7 @@ def _order_by(sort: Sort):
 
 def match_list_query(selection: Selection):
     """SQL and parameters for the rowids of the selection's rows in its order, as one text of
-    comma-separated numbers."""
+    comma-separated numbers (group_concat reads the ordered subquery in its order)."""
     where, params = _conditions(selection)
     rows = (
         f"SELECT rowid FROM {quote_identifier(selection.table)} WHERE {' AND '.join(where)}"
@@ -350,13 +350,18 @@ def match_list_query(selection: Selection):
 
 def listed_batch_query(selection: Selection, row_sql: str, rowids: str, separator=b""):
     """SQL and parameters for one listed batch: the rows of the JSON array `rowids` that are
-    still the selection's, encoded in its order and joined, as `(count, encodings)`."""
-    where, params = _conditions(selection, rowids)
-    params["separator"] = separator
+    still the selection's (its organisation's, live, flagged as asked), encoded in the
+    array's order and joined, as `(count, encodings)`.
+
+    CROSS JOIN makes SQLite read the array first and look each row up in turn, so rows go
+    into the batch's table in the array's order (the list's, already sorted): no sort."""
+    where, params = _conditions(replace(selection, search=None))
+    params.update(rowids=rowids, separator=separator)
+    table = quote_identifier(selection.table)
     sql = (
         f"WITH batch AS MATERIALIZED (SELECT {row_sql} AS encoded_row"
-        f" FROM {quote_identifier(selection.table)} WHERE {' AND '.join(where)}"
-        f" ORDER BY {_order_by(selection.sort)})"
+        f" FROM (SELECT value AS listed_rowid FROM json_each(:rowids))"
+        f" CROSS JOIN {table} ON {table}.rowid = listed_rowid WHERE {' AND '.join(where)})"
         f" SELECT count(*), CAST(group_concat(encoded_row, :separator) AS BLOB) FROM batch"
     )
     return sql, params

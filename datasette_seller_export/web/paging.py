@@ -1,8 +1,11 @@
 """Pages of sellers for the JSON API and the browse page, on the export's keyset engine, in
 both directions."""
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Optional
+
+from datasette.database import QueryInterrupted
 
 from ..engine.encoders import FORMATS
 from ..engine.keyset import fetch_batch
@@ -14,6 +17,9 @@ KEYS_ONLY = "NULL"  # a walk that encodes nothing: only its count and last key a
 # Between a page's rows while it is read: JSON rows never hold a raw line break (json_quote
 # escapes it), so the look-ahead row can be cut off at the last one.
 ROW_BREAK = b"\n"
+# The work a page of a search may spend checking rows by their names before it asks the index
+# instead (see _fetch): about 3,000 rows' worth.
+NAME_CHECK_BUDGET = 50_000
 
 
 @dataclass(frozen=True)
@@ -25,12 +31,30 @@ class Page:
     prev: Optional[PageStart]  # None on the first page
 
 
+async def _fetch(execute, selection, *batch):
+    """fetch_batch, trying a common term the cheap way first. The index walk starts by
+    building the set of every row in the table that the index matches (75,000 rowids, ~40 ms,
+    for `acme` on the 1,000,000-row demo); checking the organisation's rows in order by their
+    names fills a page of a term that common long before that. For a term this organisation
+    rarely holds, the check would read on through the organisation: it gets NAME_CHECK_BUDGET
+    and, past it, the index walk runs. Either way the page is the same."""
+    search = selection.search
+    if search is not None and search.uses_index and search.matches is None:
+        by_name = replace(selection, search=replace(search, fts_table=None))
+        budgeted = functools.partial(execute, budget=NAME_CHECK_BUDGET)
+        try:
+            return await fetch_batch(budgeted, by_name, *batch)
+        except QueryInterrupted:
+            pass
+    return await fetch_batch(execute, selection, *batch)
+
+
 async def _resolve_backwards(execute, selection, size, start: PageStart) -> PageStart:
     """The page that ends with `start.before`, as a start after some row: walk the order
     backwards from that row for `size` keys (only keys, nothing encoded). Fewer than that:
     it is the first page."""
     backwards = replace(selection, sort=selection.sort.reversed())
-    keys = await fetch_batch(execute, backwards, KEYS_ONLY, size, start.before)
+    keys = await _fetch(execute, backwards, KEYS_ONLY, size, start.before)
     if keys.count < size:
         return FIRST_PAGE
     return PageStart(after=keys.position, offset=start.offset)
@@ -43,9 +67,7 @@ async def fetch_page(execute, selection, size, start: PageStart = FIRST_PAGE, en
     if start.before is not None:
         start = await _resolve_backwards(execute, selection, size, start)
     row_sql = JSON_ROW_SQL if encode else KEYS_ONLY
-    batch = await fetch_batch(
-        execute, selection, row_sql, size, start.after, ROW_BREAK, look_ahead=True
-    )
+    batch = await _fetch(execute, selection, row_sql, size, start.after, ROW_BREAK, True)
     next_start = None
     if batch.more:
         next_start = PageStart(after=batch.position, offset=start.offset + batch.count)

@@ -29,13 +29,13 @@ def startup(datasette):
     def datasette_execute(datasette, db):
         execute = real_datasette_execute(datasette, db)
 
-        async def faulty_execute(sql, params):
+        async def faulty_execute(sql, params, **options):
             batches["count"] += 1
             if delay:
                 await asyncio.sleep(delay)
             if fail_every and batches["count"] % fail_every == 0:
                 raise sqlite3.OperationalError(message.format(count=batches["count"]))
-            return await execute(sql, params)
+            return await execute(sql, params, **options)
 
         return faulty_execute
 
