@@ -136,12 +136,11 @@ class Selection:
     sort: Sort = DEFAULT_SORT
 
 
-def _conditions(selection: Selection, rowids: Optional[str] = None):
-    """The WHERE of every query: one organisation, live rows, the flagged filter, the search.
-    `rowids` (a JSON array) stands for the search: the rows it matched, listed."""
+def _conditions(selection: Selection):
+    """The WHERE of every query: one organisation, live rows, the flagged filter, the search
+    (by its listed matches when it has them)."""
     search = selection.search
-    if rowids is None and search is not None:
-        rowids = search.matches
+    rowids = None if search is None else search.matches
     # With the rows listed, the unary + keeps SQLite from walking the organisation's index,
     # so that it looks the listed rows up by rowid instead (and sorts them).
     where = [
