@@ -289,7 +289,7 @@ def batch_query(
 class Batch:
     encoded: bytes  # every row's encoding, joined by the separator
     count: int
-    position: Optional[Position]  # just after the last row; None for an empty batch
+    position: Optional[Position]  # after the last row; None when empty or read from a list
     more: bool = False  # with look_ahead: whether a row follows the batch
 
 

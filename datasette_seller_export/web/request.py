@@ -98,10 +98,13 @@ CHOOSE_ORG = "choose"  # one, or None where the actor must still choose (the bro
 NO_ORG = "none"  # none: the view is about the actor's organisations themselves
 
 
-async def resolve_request(datasette, request, accepts=(), scope=ONE_ORG) -> SellerRequest:
+async def resolve_request(
+    datasette, request, accepts=(), scope=ONE_ORG, most_matches=None
+) -> SellerRequest:
     """The checks every seller view makes, in order: method, configuration, permission,
-    parameters, organisation, paging token. `accepts` names the parameters the view takes
-    beyond the filters (which a NO_ORG view does not take).
+    parameters, organisation, paging token; then the search's plan. `accepts` names the
+    parameters the view takes beyond the filters (which a NO_ORG view does not take);
+    `most_matches` is how many matches the plan may list (see keyset.with_search_plan).
     """
     if request.method not in ("GET", "HEAD"):
         raise RequestError(
@@ -144,7 +147,7 @@ async def resolve_request(datasette, request, accepts=(), scope=ONE_ORG) -> Sell
     execute = database.datasette_execute(datasette, datasette.get_database(config.database))
     if selection is not None and request.method != "HEAD":  # HEAD reads nothing
         try:
-            selection = await with_search_plan(execute, selection)
+            selection = await with_search_plan(execute, selection, most_matches)
         except DATABASE_ERRORS as error:
             raise database_error(error, datasette) from None
     return SellerRequest(

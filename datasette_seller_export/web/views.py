@@ -5,6 +5,7 @@ import json
 
 from datasette.utils.asgi import Response
 
+from ..engine import keyset
 from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan, content_disposition, export_chunks
 from .paging import fetch_page, page_links
@@ -26,8 +27,9 @@ API_ROUTE = r"^/-/sellers\.json$"
 async def export_view(datasette, request, send, receive):
     fmt = FORMATS[request.url_vars["format"]]
     try:
+        accepts = (BOM_PARAMETER,) if fmt.name == "csv" else ()
         resolved = await resolve_request(
-            datasette, request, (BOM_PARAMETER,) if fmt.name == "csv" else ()
+            datasette, request, accepts, most_matches=keyset.LISTED_MATCHES
         )
     except RequestError as error:
         return error.json_response()
