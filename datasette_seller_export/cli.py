@@ -27,17 +27,13 @@ from .engine.keyset import (
 from .engine.schema import ensure_table, search_index, table_problem
 from .mirror import members as members_writer
 from .mirror.demo import demo_rows
-from .mirror.importer import FORMATS as IMPORT_FORMATS
-from .mirror.importer import (
-    CountingReader,
-    DumpError,
-    format_for,
-    import_records,
-    read_records,
-)
+from .mirror.dumps import FORMATS as IMPORT_FORMATS
+from .mirror.dumps import CountingReader, format_for, read_records
+from .mirror.records import RecordError
+from .mirror.writer import write_records
 from .web.params import ParameterError, parse_flagged, parse_sort
 
-INSERT_BATCH_SIZE = 5_000
+PROGRESS_EVERY = 5_000
 
 
 @click.group(name="seller-export")
@@ -97,25 +93,16 @@ def demo(db_path, table, rows, orgs, seed):
     names, ties on created_at, NULLs and soft-deleted rows. Rows with the same ids are
     replaced, so running it again with the same seed changes nothing."""
     db = sqlite_utils.Database(db_path)
-    # A new table gets its indexes once, after the load; an existing one keeps them current.
-    new_table = not db[table].exists()
-    ensure_table(db, table, indexes=not new_table)
-    # A replaced row's delete must reach the search index's triggers too.
-    db.execute("PRAGMA recursive_triggers = ON")
     with click.progressbar(length=rows, label="Writing demo sellers", file=sys.stderr) as bar:
 
         def counted():
-            for count, row in enumerate(demo_rows(rows, orgs, seed), start=1):
-                if count % INSERT_BATCH_SIZE == 0:
-                    bar.update(INSERT_BATCH_SIZE)
-                yield row
-            bar.update(rows % INSERT_BATCH_SIZE)
+            for count, record in enumerate(demo_rows(rows, orgs, seed), start=1):
+                if count % PROGRESS_EVERY == 0:
+                    bar.update(PROGRESS_EVERY)
+                yield record
+            bar.update(rows % PROGRESS_EVERY)
 
-        # One transaction: sqlite-utils would otherwise commit (and sync) every few rows.
-        with db.atomic():
-            db[table].insert_all(counted(), batch_size=INSERT_BATCH_SIZE, replace=True)
-    if new_table:
-        ensure_table(db, table)
+        write_records(db, table, counted())
     click.echo(f"{db_path}: {rows:,} demo sellers in {orgs} organisations (seed {seed})")
 
 
@@ -228,8 +215,8 @@ def import_command(db_path, dump_path, format_name, table):
             text = io.TextIOWrapper(
                 CountingReader(raw, bar.update), encoding="utf-8-sig", newline=""
             )
-            summary = import_records(db, table, read_records(text, fmt))
-    except DumpError as error:
+            summary = write_records(db, table, read_records(text, fmt))
+    except RecordError as error:
         raise click.ClickException(f"{dump_path}: {error}; nothing was imported") from None
     except UnicodeDecodeError as error:
         raise click.ClickException(

@@ -14,7 +14,7 @@ from conftest import build_sellers_db, run_cli
 from datasette.cli import cli
 
 from datasette_seller_export.engine.schema import COLUMN_TYPES
-from datasette_seller_export.mirror.importer import parse_csv_record
+from datasette_seller_export.mirror.dumps import parse_csv_record
 from datasette_seller_export.testing.oracle import expected_export
 
 ROOT = {"id": "root"}

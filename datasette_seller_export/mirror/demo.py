@@ -6,6 +6,9 @@ import random
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from .records import COLUMNS
+from .timestamps import format_utc
+
 # Seller names as strangers write them: unicode, punctuation that CSV must quote, and
 # text a spreadsheet would run as a formula.
 _NAME_WORDS = [
@@ -64,10 +67,6 @@ def _cumulative_weights(orgs):
     return list(itertools.accumulate(1 / rank**1.6 for rank in range(1, orgs + 1)))
 
 
-def _timestamp(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _name(rng):
     roll = rng.random()
     if roll < 0.04:
@@ -78,7 +77,8 @@ def _name(rng):
 
 
 def demo_rows(rows, orgs, seed):
-    """`rows` seller records (live and soft-deleted) spread over `orgs` organisations.
+    """`rows` seller records (live and soft-deleted) spread over `orgs` organisations, each a
+    list in the writer's column order.
 
     The same arguments always give the same rows. About 1 in 25 is soft-deleted, 1 in 100
     has no created_at, and created_at is kept to the minute over a few months so that many
@@ -94,7 +94,7 @@ def demo_rows(rows, orgs, seed):
         name = _name(rng)
         has_feedback = rng.random() > 0.1
         deleted = rng.random() < 0.04
-        yield {
+        record = {
             "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "org_id": org_id,
             "display_name": name,
@@ -107,7 +107,8 @@ def demo_rows(rows, orgs, seed):
             "flagged": int(rng.random() < 0.05),
             "first_seen_run_id": f"run-{rng.getrandbits(48):012x}",
             "last_seen_run_id": f"run-{rng.getrandbits(48):012x}",
-            "created_at": None if rng.random() < 0.01 else _timestamp(created),
-            "updated_at": _timestamp(created + timedelta(days=rng.randint(0, 30))),
-            "deleted_at": _timestamp(created + timedelta(days=31)) if deleted else None,
+            "created_at": None if rng.random() < 0.01 else format_utc(created),
+            "updated_at": format_utc(created + timedelta(days=rng.randint(0, 30))),
+            "deleted_at": format_utc(created + timedelta(days=31)) if deleted else None,
         }
+        yield [record[column] for column in COLUMNS]

@@ -1,0 +1,133 @@
+"""A seller record as every reader of production data hands it to the writer: a list of every
+column's value, in `COLUMNS` order, typed as the mirror's schema says.
+
+Two sources of values: text (CSV dumps, PostgreSQL's COPY), where None is NULL, and JSON,
+whose values are typed already. Both go through the same checks, so a dump and a sync refuse
+the same records with the same messages.
+"""
+
+import math
+
+from ..engine.schema import COLUMN_TYPES
+from .timestamps import TIMESTAMP_COLUMNS, canonical
+
+COLUMNS = tuple(COLUMN_TYPES)
+REQUIRED = ("id", "org_id")
+_TRUE = {"t", "true", "1"}
+_FALSE = {"f", "false", "0"}
+
+
+class RecordError(Exception):
+    """A record the mirror cannot take; `where` names it (`record 12`, `id 'abc'`)."""
+
+    def __init__(self, where, message):
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+def check_columns(names, where=None):
+    """A source must have every column of the table, and no other."""
+    unknown = [name for name in names if name not in COLUMN_TYPES]
+    missing = [column for column in COLUMNS if column not in names]
+    if unknown:
+        raise RecordError(
+            where,
+            f"unknown columns {', '.join(map(repr, unknown))}: "
+            f"the sellers table has {', '.join(COLUMNS)}",
+        )
+    if missing:
+        raise RecordError(
+            where, f"missing columns {', '.join(missing)}: a dump holds every column of the table"
+        )
+
+
+def _number(kind):
+    noun = "a whole number" if kind is int else "a number"
+
+    def from_text(column, value):
+        try:
+            number = kind(value)
+        except (ValueError, OverflowError):
+            number = None
+        if number is None or (kind is float and not math.isfinite(number)):
+            raise ValueError(f"{column} must be {noun}, not {value!r}")
+        return number
+
+    def from_json(column, value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (kind is int and value != int(value))
+            or (kind is float and not math.isfinite(value))
+        ):
+            raise ValueError(f"{column} must be {noun}, not {value!r}")
+        return kind(value)
+
+    return from_text, from_json
+
+
+def _flag_from_text(column, value):
+    lowered = value.lower()
+    if lowered in _TRUE or lowered in _FALSE:
+        return int(lowered in _TRUE)
+    raise ValueError(f"{column} must be true or false, not {value!r}")
+
+
+def _flag_from_json(column, value):
+    if isinstance(value, bool) or value in (0, 1):
+        return int(value)
+    raise ValueError(f"{column} must be true or false, not {value!r}")
+
+
+def _timestamp(column, value):
+    try:
+        return canonical(value)
+    except ValueError as error:
+        raise ValueError(f"{column}: {error}") from None
+
+
+def _text(column, value):
+    if not isinstance(value, str):
+        raise ValueError(f"{column} must be text, not {value!r}")
+    return value
+
+
+def _conversions(source):
+    """(index, convert) for each column whose values need converting or checking."""
+    int_from_text, int_from_json = _number(int)
+    float_from_text, float_from_json = _number(float)
+    pick = {
+        "text": {int: int_from_text, float: float_from_text, "flag": _flag_from_text},
+        "json": {int: int_from_json, float: float_from_json, "flag": _flag_from_json, str: _text},
+    }[source]
+    conversions = []
+    for index, (column, kind) in enumerate(COLUMN_TYPES.items()):
+        if column in TIMESTAMP_COLUMNS:
+            conversions.append((index, column, _timestamp))
+        elif column == "flagged":
+            conversions.append((index, column, pick["flag"]))
+        elif kind in pick:
+            conversions.append((index, column, pick[kind]))
+    return tuple(conversions)
+
+
+_FROM_TEXT = _conversions("text")
+_FROM_JSON = _conversions("json")
+
+
+def typed(values, where, source="text"):
+    """`values` (a list in COLUMNS order, changed in place) typed and checked: RecordError
+    names `where` and the column. `source` is "text" (None is NULL) or "json"."""
+    for index in (0, 1):
+        if values[index] is None or values[index] == "":
+            state = "missing" if values[index] is None else "empty"
+            raise RecordError(
+                where, f"{COLUMNS[index]} is {state}: every seller needs an {COLUMNS[index]}"
+            )
+    try:
+        for index, column, convert in _FROM_TEXT if source == "text" else _FROM_JSON:
+            value = values[index]
+            if value is not None:
+                values[index] = convert(column, value)
+    except ValueError as error:
+        raise RecordError(where, str(error)) from None
+    return values

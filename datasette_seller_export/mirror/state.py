@@ -1,0 +1,46 @@
+"""What the mirror remembers about itself, one row per sellers table: the form of its
+timestamps and where and how far the last sync read.
+
+The plugin locks this table like the sellers table (`Config.protected_tables`): the mark is
+the newest change of any organisation.
+"""
+
+STATE_TABLE = "seller_export_state"
+# Every timestamp of the table is in the form of `timestamps.canonical`: set by every writer,
+# so that a mirror written before the rule is rewritten once, and never scanned again.
+TIMESTAMPS_CANONICAL = "iso-8601-utc-microseconds"
+FIELDS = ("timestamps", "source", "high_water_mark", "synced_at")
+
+_CREATE = f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
+    sellers_table TEXT PRIMARY KEY,
+    timestamps TEXT,       -- {TIMESTAMPS_CANONICAL!r} once every timestamp is in that form
+    source TEXT,           -- the PostgreSQL server, database and table the last sync read
+    high_water_mark TEXT,  -- the greatest updated_at the last sync read
+    synced_at TEXT         -- when the last sync committed
+)"""
+
+
+def read(conn, table) -> dict:
+    """The table's state (None for each field never written)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (STATE_TABLE,)
+    ).fetchone()
+    row = None
+    if exists:
+        row = conn.execute(
+            f"SELECT {', '.join(FIELDS)} FROM {STATE_TABLE} WHERE sellers_table = ?", (table,)
+        ).fetchone()
+    return dict(zip(FIELDS, row or (None,) * len(FIELDS), strict=True))
+
+
+def write(conn, table, **fields):
+    """Set some of the table's fields, in the caller's transaction."""
+    conn.execute(_CREATE)
+    conn.execute(
+        f"INSERT INTO {STATE_TABLE} (sellers_table) VALUES (?) ON CONFLICT DO NOTHING", (table,)
+    )
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    conn.execute(
+        f"UPDATE {STATE_TABLE} SET {assignments} WHERE sellers_table = ?",
+        (*fields.values(), table),
+    )

@@ -1,0 +1,79 @@
+"""The one rule for the mirror's timestamps: ISO-8601 UTC, always six fractional digits.
+
+`2024-03-31T01:10:00.000000Z`: 27 characters, every value the same width, so that comparing
+the text (which is how SQLite orders `created_at`) is comparing the times. PostgreSQL's own
+output is not like that: it writes the session's time zone (`03:10:00+02`) and trims the
+fraction (`.12`, `.123`), and either breaks the order. Six digits are PostgreSQL's resolution,
+so nothing it stores is lost. Every writer of the mirror (`sync`, `import`, `demo`) stores
+values through `canonical`.
+"""
+
+import functools
+import re
+from datetime import datetime, timedelta, timezone
+
+TIMESTAMP_COLUMNS = ("created_at", "updated_at", "deleted_at")
+WIDTH = 27
+# The same format for PostgreSQL's to_char (with the session in UTC), so that a sync gets
+# canonical values from the server and only checks them here.
+POSTGRES_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+# A canonical value, as SQLite's GLOB sees it: for finding the rows a mirror written before
+# this rule holds in another form.
+CANONICAL_GLOB = (
+    "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+    ".[0-9][0-9][0-9][0-9][0-9][0-9]Z"
+)
+
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
+# What PostgreSQL, psql and people write: a space or a T, seconds and fraction optional, a
+# fraction of up to nine digits, an offset as Z, +HH, +HHMM, +HH:MM or +HH:MM:SS (PostgreSQL
+# writes seconds for historic local times), or none at all (then the time is UTC).
+_TIMESTAMP = re.compile(
+    r"\s*(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?"
+    r"\s*(?:([Zz])|([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?\s*",
+    re.ASCII,
+)
+
+
+def canonical(value: str) -> str:
+    """`value`, a timestamp as text, in the mirror's form; ValueError if it is not one."""
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a timestamp: a timestamp is text")
+    if _CANONICAL.fullmatch(value):
+        return _checked(value)
+    match = _TIMESTAMP.fullmatch(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a timestamp (write it as 2024-03-31T01:10:00Z)")
+    year, month, day, hour, minute, second, fraction, _, sign, *offset = match.groups()
+    # Digits past microseconds are cut.
+    text = f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}.{(fraction or '')[:6]:0<6}Z"
+    if sign is None or all(part in (None, "00") for part in offset):
+        return _checked(text, value)
+    moment = datetime.fromisoformat(_checked(text, value)[:26])
+    try:
+        return format_utc(moment - _offset(sign, *offset))
+    except OverflowError:
+        raise ValueError(f"{value!r} is not a timestamp (out of range in UTC)") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _offset(sign, hours, minutes, seconds):
+    """+HH:MM:SS as a timedelta; a dump holds few distinct offsets, so each is made once."""
+    offset = timedelta(hours=int(hours), minutes=int(minutes or 0), seconds=int(seconds or 0))
+    return offset if sign == "+" else -offset
+
+
+def _checked(text, value=None):
+    """`text`, already in the mirror's form, if it names a real moment (not 30 February)."""
+    try:
+        datetime.fromisoformat(text[:26])
+    except ValueError as error:
+        raise ValueError(f"{value or text!r} is not a timestamp ({error})") from None
+    return text
+
+
+def format_utc(moment: datetime) -> str:
+    """A naive datetime in UTC (or an aware one, converted), in the mirror's form."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"

@@ -1,0 +1,137 @@
+"""The one writer of production's sellers into the mirror: typed records (lists in `COLUMNS`
+order, from any reader) upserted by `id`, in bulk, in one transaction.
+
+All or nothing: an error from the records (a bad value, a lost connection) or from SQLite
+rolls the whole run back, so the mirror and its state stay exactly as they were.
+
+A first load into an empty table inserts straight into it, and a new table gets its indexes
+after its rows (built once, not row by row). A later load goes through a temporary table, so
+that three set-wise statements tell inserted, updated and unchanged rows apart (and, for a
+full read, remove what production no longer has) with no SELECT per row.
+"""
+
+from dataclasses import dataclass
+
+from ..engine.schema import COLUMN_TYPES, ensure_table, quote_identifier
+from . import state
+from .records import COLUMNS, RecordError
+from .timestamps import CANONICAL_GLOB, TIMESTAMP_COLUMNS, canonical
+
+INCOMING = "seller_export_incoming"
+
+
+@dataclass
+class WriteSummary:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    rewritten: int = 0  # rows written before the timestamp rule whose timestamps were rewritten
+
+    def __str__(self):
+        parts = [f"{self.inserted:,} inserted", f"{self.updated:,} updated"]
+        parts.append(f"{self.unchanged:,} unchanged")
+        if self.removed:
+            parts.append(f"{self.removed:,} removed")
+        if self.rewritten:
+            parts.append(f"timestamps of {self.rewritten:,} older rows rewritten as UTC")
+        return ", ".join(parts)
+
+
+def write_records(db, table, records, *, remove_missing=False, state_after=None):
+    """Upsert `records` into `table` (created, with its indexes, when missing) in one
+    transaction, and return a WriteSummary. `remove_missing` also deletes the rows whose id
+    no record has (a full read of production). `state_after()`, called once the records are
+    all read, gives the state fields to store with them (a sync's high-water mark)."""
+    quoted = quote_identifier(table)
+    with db.atomic():
+        created = not db[table].exists()
+        ensure_table(db, table, indexes=not created)
+        conn = db.conn
+        if conn.execute(f"SELECT 1 FROM {quoted} LIMIT 1").fetchone() is None:
+            summary = _load_empty(conn, quoted, records)
+        else:
+            summary = _merge(conn, quoted, records, remove_missing)
+        if created:
+            ensure_table(db, table)
+        if state.read(conn, table)["timestamps"] != state.TIMESTAMPS_CANONICAL:
+            summary.rewritten = _rewrite_old_timestamps(conn, quoted)
+        state.write(conn, table, timestamps=state.TIMESTAMPS_CANONICAL, **(state_after or dict)())
+    return summary
+
+
+_COLUMN_LIST = ", ".join(COLUMNS)
+_PLACEHOLDERS = ", ".join("?" * len(COLUMNS))
+
+
+def _load_empty(conn, quoted, records):
+    # A dump may hold an id twice: the later record wins, as in a merge.
+    conn.executemany(
+        f"INSERT INTO {quoted} ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS}) "
+        f"ON CONFLICT (id) DO UPDATE SET "
+        + ", ".join(f"{column} = excluded.{column}" for column in COLUMNS[1:]),
+        records,
+    )
+    (count,) = conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()
+    return WriteSummary(inserted=count)
+
+
+def _merge(conn, quoted, records, remove_missing):
+    incoming = f"temp.{INCOMING}"
+    conn.execute(f"DROP TABLE IF EXISTS {incoming}")
+    # The same declared types as the mirror's, so values compare as they will be stored.
+    types = {int: "INTEGER", float: "REAL", str: "TEXT"}
+    conn.execute(
+        f"CREATE TABLE {incoming} ("
+        + ", ".join(f"{c} {types[k]}" for c, k in COLUMN_TYPES.items())
+        + ", PRIMARY KEY (id))"
+    )
+    conn.executemany(
+        f"INSERT OR REPLACE INTO {incoming} ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS})", records
+    )
+    (received,) = conn.execute(f"SELECT count(*) FROM {incoming}").fetchone()
+    changed = " OR ".join(f"{quoted}.{c} IS NOT incoming.{c}" for c in COLUMNS[1:])
+    updated = conn.execute(
+        f"UPDATE {quoted} SET ({', '.join(COLUMNS[1:])}) = "
+        f"({', '.join('incoming.' + c for c in COLUMNS[1:])}) "
+        f"FROM {incoming} AS incoming WHERE {quoted}.id = incoming.id AND ({changed})"
+    ).rowcount
+    inserted = conn.execute(
+        f"INSERT INTO {quoted} ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {incoming} "
+        f"WHERE id NOT IN (SELECT id FROM {quoted})"
+    ).rowcount
+    removed = 0
+    if remove_missing:
+        removed = conn.execute(
+            f"DELETE FROM {quoted} WHERE id NOT IN (SELECT id FROM {incoming})"
+        ).rowcount
+    conn.execute(f"DROP TABLE {incoming}")
+    return WriteSummary(
+        inserted=inserted, updated=updated, unchanged=received - inserted - updated, removed=removed
+    )
+
+
+def _rewrite_old_timestamps(conn, quoted):
+    """Rows written before the timestamp rule, in the rule's form; once per mirror."""
+    not_canonical = " OR ".join(
+        f"({column} IS NOT NULL AND {column} NOT GLOB '{CANONICAL_GLOB}')"
+        for column in TIMESTAMP_COLUMNS
+    )
+    rows = conn.execute(
+        f"SELECT id, {', '.join(TIMESTAMP_COLUMNS)} FROM {quoted} WHERE {not_canonical}"
+    ).fetchall()
+    rewritten = []
+    for id_, *values in rows:
+        try:
+            rewritten.append([v if v is None else canonical(v) for v in values] + [id_])
+        except ValueError as error:
+            raise RecordError(
+                f"id {id_!r}",
+                f"a timestamp written before this version is not one ({error}); "
+                "correct or delete that row",
+            ) from None
+    conn.executemany(
+        f"UPDATE {quoted} SET {', '.join(c + ' = ?' for c in TIMESTAMP_COLUMNS)} WHERE id = ?",
+        rewritten,
+    )
+    return len(rewritten)
