@@ -20,7 +20,10 @@ setup(
     package_data={"datasette_seller_export": ["templates/*.html"]},
     install_requires=["datasette>=1.0a41", "sqlite-utils>=3.35", "cryptography>=42"],
     extras_require={
+        # `datasette seller-export sync --from postgresql://...`
+        "postgres": ["psycopg[binary]>=3.1"],
         "test": [
+            "psycopg[binary]>=3.1",
             "pytest",
             "pytest-asyncio>=1.0",
             "hypothesis",

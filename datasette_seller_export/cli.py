@@ -5,8 +5,11 @@ import contextlib
 import csv
 import io
 import os
+import re
 import sqlite3
 import sys
+import time
+from datetime import datetime, timezone
 
 import click
 import sqlite_utils
@@ -29,7 +32,10 @@ from .mirror import members as members_writer
 from .mirror.demo import demo_rows
 from .mirror.dumps import FORMATS as IMPORT_FORMATS
 from .mirror.dumps import CountingReader, format_for, read_records
+from .mirror.postgres import SourceError
 from .mirror.records import RecordError
+from .mirror.sync import sync
+from .mirror.timestamps import format_utc
 from .mirror.writer import write_records
 from .web.params import ParameterError, parse_flagged, parse_sort
 
@@ -223,6 +229,106 @@ def import_command(db_path, dump_path, format_name, table):
             f"{dump_path}: not UTF-8 text ({error}); nothing was imported"
         ) from None
     click.echo(f"{db_path}: {summary}")
+
+
+class Duration(click.ParamType):
+    """A span of time: 90, 90s, 5m, 1h (seconds when no unit is given)."""
+
+    name = "duration"
+    _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)):
+            return float(value)
+        number, unit = re.fullmatch(r"\s*([0-9.]*)\s*([smh]?)\s*", value or "").groups()
+        try:
+            return float(number) * self._UNITS[unit]
+        except ValueError:
+            self.fail(f"{value!r} is not a duration: write it as 90s, 5m or 1h", param, ctx)
+
+
+@seller_export.command(name="sync")
+@_db_argument
+@click.option(
+    "--from",
+    "url",
+    envvar="DATABASE_URL",
+    required=True,
+    metavar="URL",
+    help="The production database, postgresql://user:password@host:port/dbname "
+    "(default: $DATABASE_URL)",
+)
+@click.option(
+    "--source-table",
+    default="sellers",
+    show_default=True,
+    help="The production table (schema.table where it is not on the search path)",
+)
+@click.option(
+    "--overlap",
+    type=Duration(),
+    default="5m",
+    show_default=True,
+    help="Read again the changes this long before the last run's newest, for transactions "
+    "that commit late",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Read every row, and remove the mirror's rows whose id production no longer has",
+)
+@click.option(
+    "--every",
+    type=Duration(),
+    help="Run again this long after each run starts, until stopped (Ctrl-C)",
+)
+@click.option(
+    "--ignore-unknown-columns",
+    is_flag=True,
+    help="Sync without the production columns the mirror does not know",
+)
+@_table_option
+def sync_command(db_path, url, source_table, overlap, full, every, ignore_unknown_columns, table):
+    """Bring DB up to date from the production sellers table in PostgreSQL: every row the first
+    time, then the rows changed since the last run, upserted by id. Each run is one
+    transaction: a failure leaves the mirror as it was, and readers are never blocked."""
+    _check_directory(db_path)
+
+    def run_once():
+        run = sync(
+            db_path,
+            url,
+            source_table=source_table,
+            table=table,
+            overlap_seconds=overlap,
+            full=full,
+            ignore_unknown_columns=ignore_unknown_columns,
+            progress_bar=lambda length: click.progressbar(
+                length=length, label="Syncing", file=sys.stderr
+            ),
+        )
+        click.echo(f"{format_utc(datetime.now(timezone.utc))[:19]}Z {db_path}: {run}")
+
+    def failure(error):
+        return f"{db_path}: {error}; the mirror is unchanged"
+
+    try:
+        if every is None:
+            try:
+                run_once()
+            except (SourceError, RecordError, sqlite3.Error) as error:
+                raise click.ClickException(failure(error)) from None
+            return
+        while True:
+            started = time.monotonic()
+            try:
+                run_once()
+            except (SourceError, RecordError, sqlite3.Error) as error:
+                # On a schedule a failed run is reported and the next one tries again.
+                click.echo(f"Error: {failure(error)}", err=True)
+            time.sleep(max(0.0, every - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
 
 
 @seller_export.group()

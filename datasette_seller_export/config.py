@@ -16,6 +16,7 @@ from . import memberships
 from .engine.keyset import sqlite_version_problem
 from .engine.schema import fts_tables, table_problem
 from .engine.schema import search_index as find_search_index
+from .mirror.state import STATE_TABLE
 
 PLUGIN_NAME = "datasette-seller-export"
 MAX_BATCH_SIZE = 10_000
@@ -37,7 +38,7 @@ class Config:
     @property
     def protected_tables(self):
         """The tables Datasette's own pages must not show to an organisation's users."""
-        return (self.table, self.memberships_table) + fts_tables(self.table)
+        return (self.table, self.memberships_table, STATE_TABLE) + fts_tables(self.table)
 
     def is_sellers_table(self, database, table):
         return self.database is not None and (database, table) == (self.database, self.table)

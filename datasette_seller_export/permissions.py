@@ -93,8 +93,9 @@ def resolve_org(access: Access, requested_org: Optional[str]) -> str:
 
 # Datasette's own pages would show every organisation and the internal columns to anyone who
 # may view the sellers table or its search index, and every actor's organisations to anyone
-# who may view the memberships table, so those actions are denied on them (one row each) to
-# all but the any-org readers.
+# who may view the memberships table, and the newest change of any organisation to anyone who
+# may view the sync's state table, so those actions are denied on them (one row each) to all
+# but the any-org readers.
 _TABLE_ACTIONS = frozenset({"view-table"})
 _DATABASE_ACTIONS = frozenset({"execute-sql", "view-database-download"})
 _TABLE_RULES_SQL = """
@@ -115,8 +116,8 @@ async def raw_table_rules(datasette, actor, action) -> Optional[PermissionSQL]:
     if await datasette.allowed(action=READ_ANY_ORG, actor=actor):
         return None
     reason = (
-        f"datasette-seller-export: the raw {config.table} table, its search index and "
-        f"{config.memberships_table} need {READ_ANY_ORG}"
+        f"datasette-seller-export: the raw {config.table} table, its search index, "
+        f"{config.memberships_table} and the sync's state need {READ_ANY_ORG}"
     )
     # Several actions may be resolved in one query, so the parameters mean the same in each.
     return PermissionSQL(

@@ -111,15 +111,17 @@ def _json_records(text_file, ndjson):
 
 def read_records(text_file, fmt):
     """Typed records (lists in COLUMNS order) from an open text file of the dump."""
-    if fmt == "csv":
-        for number, record in _csv_records(text_file):
-            yield typed([record[column] for column in COLUMNS], _record(number), "text")
-        return
-    for number, record in _json_records(text_file, fmt == "ndjson"):
-        if not isinstance(record, dict):
-            raise RecordError(_record(number), "is not a JSON object")
-        check_columns(list(record), _record(number))
-        yield typed([record[column] for column in COLUMNS], _record(number), "json")
+    source = "text" if fmt == "csv" else "json"
+    records = _csv_records(text_file) if fmt == "csv" else _json_records(text_file, fmt == "ndjson")
+    for number, record in records:
+        if source == "json":
+            if not isinstance(record, dict):
+                raise RecordError(_record(number), "is not a JSON object")
+            check_columns(list(record), _record(number))
+        try:
+            yield typed([record[column] for column in COLUMNS], source)
+        except ValueError as error:
+            raise RecordError(_record(number), str(error)) from None
 
 
 class CountingReader(io.RawIOBase):

@@ -114,20 +114,17 @@ _FROM_TEXT = _conversions("text")
 _FROM_JSON = _conversions("json")
 
 
-def typed(values, where, source="text"):
-    """`values` (a list in COLUMNS order, changed in place) typed and checked: RecordError
-    names `where` and the column. `source` is "text" (None is NULL) or "json"."""
+def typed(values, source="text"):
+    """`values` (a list in COLUMNS order, changed in place) typed and checked, or ValueError
+    naming the column and what is wrong; the caller says which record it was. `source` is
+    "text" (None is NULL) or "json"."""
     for index in (0, 1):
         if values[index] is None or values[index] == "":
             state = "missing" if values[index] is None else "empty"
-            raise RecordError(
-                where, f"{COLUMNS[index]} is {state}: every seller needs an {COLUMNS[index]}"
-            )
-    try:
-        for index, column, convert in _FROM_TEXT if source == "text" else _FROM_JSON:
-            value = values[index]
-            if value is not None:
-                values[index] = convert(column, value)
-    except ValueError as error:
-        raise RecordError(where, str(error)) from None
+            column = COLUMNS[index]
+            raise ValueError(f"{column} is {state}: every seller needs an {column}")
+    for index, column, convert in _FROM_TEXT if source == "text" else _FROM_JSON:
+        value = values[index]
+        if value is not None:
+            values[index] = convert(column, value)
     return values

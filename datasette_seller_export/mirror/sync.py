@@ -1,0 +1,100 @@
+"""`datasette seller-export sync`: the mirror brought up to date from PostgreSQL in one
+transaction.
+
+The first run reads every row. Later runs read the rows whose updated_at is at or after the
+last run's high-water mark less an overlap, for transactions that commit after the run that
+would have seen them (their updated_at is older than their commit). Soft deletes arrive as
+updated rows; `full` reads everything and also removes the rows production no longer has.
+The mirror is in WAL mode, so readers keep reading the state before the run until it commits.
+"""
+
+import contextlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+from . import state
+from .postgres import SourceError, open_source
+from .timestamps import format_utc
+from .writer import WriteSummary, write_records
+
+DEFAULT_OVERLAP_SECONDS = 300
+# How long a run waits for another writer of the mirror (another sync, an import) to finish.
+BUSY_TIMEOUT_MS = 30_000
+PROGRESS_EVERY = 10_000
+
+
+@dataclass
+class SyncRun:
+    summary: WriteSummary
+    seconds: float
+    full_read: bool
+
+    def __str__(self):
+        s = self.summary
+        read = "every row read" if self.full_read else "changed rows read"
+        return (
+            f"+{s.inserted:,} ~{s.updated:,} -{s.removed:,} in {self.seconds:.1f} s "
+            f"({s.unchanged:,} unchanged; {read})"
+        )
+
+
+def sync(
+    db_path,
+    url,
+    *,
+    source_table="sellers",
+    table="sellers",
+    overlap_seconds=DEFAULT_OVERLAP_SECONDS,
+    full=False,
+    ignore_unknown_columns=False,
+    progress_bar=None,
+):
+    """One run. `progress_bar(length)` gives a context manager with `update(n)` (click's)."""
+    started = time.monotonic()
+    db = sqlite_utils.Database(db_path)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.enable_wal()
+    previous = state.read(db.conn, table)
+    with open_source(url, source_table, ignore_unknown_columns) as source:
+        incremental = not full and previous["high_water_mark"] is not None
+        if incremental and previous["source"] != source.description:
+            raise SourceError(
+                f"the last sync of {table} read {previous['source']}, this one would read "
+                f"{source.description}: run it once with --full"
+            )
+        since = (previous["high_water_mark"], overlap_seconds) if incremental else None
+        length = source.count(since)
+        mark = source.high_water_mark(since) or previous["high_water_mark"]
+        with (progress_bar or _no_bar)(length) as bar:
+
+            def counted(records):
+                for count, record in enumerate(records, start=1):
+                    if count % PROGRESS_EVERY == 0:
+                        bar.update(PROGRESS_EVERY)
+                    yield record
+                bar.update(length % PROGRESS_EVERY)
+
+            summary = write_records(
+                db,
+                table,
+                counted(source.records(since)),
+                remove_missing=full,
+                state_after=lambda: {
+                    "source": source.description,
+                    "high_water_mark": mark,
+                    "synced_at": format_utc(datetime.now(timezone.utc)),
+                },
+            )
+    return SyncRun(summary, time.monotonic() - started, full_read=not incremental)
+
+
+@contextlib.contextmanager
+def _no_bar(length):
+    class Bar:
+        def update(self, count):
+            pass
+
+    yield Bar()
