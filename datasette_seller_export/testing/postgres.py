@@ -114,3 +114,41 @@ class Cluster:
             self._run(os.path.join(self.bin, "pg_ctl"), "stop", "-m", "immediate", "-D", self.data)
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# Production's table as the tests and the benchmark make it. org_id may be NULL here, so that
+# a bad row can be made; production would say NOT NULL.
+PRODUCTION_TABLE_SQL = """
+CREATE TABLE {table} (
+    id text PRIMARY KEY,
+    org_id text,
+    display_name text,
+    normalized_name text,
+    platform text,
+    platform_id text,
+    times_seen integer NOT NULL DEFAULT 0,
+    feedback_percent double precision,
+    feedback_count integer,
+    flagged boolean NOT NULL DEFAULT false,
+    first_seen_run_id text,
+    last_seen_run_id text,
+    created_at timestamptz,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz
+);
+CREATE INDEX ON {table} (updated_at);
+"""
+
+
+def load_production(url, records, columns, table="sellers", time_zone="UTC"):
+    """A new production `table` holding `records` (sequences of `columns`' values; text
+    timestamps are read in `time_zone`, as a session there would)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+        conn.execute(PRODUCTION_TABLE_SQL.format(table=table))
+        conn.execute("SELECT set_config('TimeZone', %s, false)", (time_zone,))
+        with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row(record)
