@@ -32,7 +32,7 @@ setup(
             # A published sign-in plugin, for the tests of a deployment behind one.
             "datasette-auth-passwords>=1.1.1",
             "ruff==0.17.6",
-        ]
+        ],
     },
     python_requires=">=3.10",
 )

@@ -410,13 +410,16 @@ def test_every_repeats_and_stops_cleanly_on_ctrl_c(production, tmp_path):
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and log.read_text().count(" in ") < 3:
+        while time.monotonic() < deadline and log.read_text().count(" read") < 3:
             time.sleep(0.05)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
-    lines = [line for line in log.read_text().splitlines() if " in " in line]
+    lines = [
+        line for line in log.read_text().splitlines() if "rows read" in line or "row read" in line
+    ]
     assert len(lines) >= 3
     assert "every row read" in lines[0] and "+0 ~0 -0" in lines[1]
+    assert "sort and search indexes built in" in lines[0]
     assert "Stopped." in log.read_text() and "Traceback" not in log.read_text()
 
 

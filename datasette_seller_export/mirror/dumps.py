@@ -8,7 +8,7 @@ import json
 import os
 import re
 
-from .records import COLUMNS, RecordError, check_columns, typed
+from .records import COLUMNS, FROM_JSON, FROM_TEXT, RecordError, check_columns, typed
 
 FORMATS = ("csv", "json", "ndjson")
 # One CSV field: quoted (with "" for a quote), or unquoted up to the next comma.
@@ -41,6 +41,9 @@ def _csv_logical_records(text_lines):
     """Physical lines joined into records: a quoted field may hold line breaks."""
     pending = ""
     for line in text_lines:
+        if not pending and '"' not in line:
+            yield line.rstrip("\r\n")
+            continue
         pending += line
         if pending.count('"') % 2 == 0:
             yield pending.rstrip("\r\n")
@@ -83,7 +86,11 @@ def _csv_records(text_file):
         raise RecordError(None, "the CSV header must name each column once")
     check_columns(header)
     for number, record in enumerate(records, start=1):
-        fields = parse_csv_record(record, number)
+        # Most records quote nothing: splitting them is several times faster than parsing.
+        if '"' in record:
+            fields = parse_csv_record(record, number)
+        else:
+            fields = [field or None for field in record.split(",")]
         if len(fields) != len(header):
             raise RecordError(
                 _record(number), f"has {len(fields)} fields where the header has {len(header)}"
@@ -111,15 +118,15 @@ def _json_records(text_file, ndjson):
 
 def read_records(text_file, fmt):
     """Typed records (lists in COLUMNS order) from an open text file of the dump."""
-    source = "text" if fmt == "csv" else "json"
-    records = _csv_records(text_file) if fmt == "csv" else _json_records(text_file, fmt == "ndjson")
+    from_json = fmt != "csv"
+    records = _json_records(text_file, fmt == "ndjson") if from_json else _csv_records(text_file)
     for number, record in records:
-        if source == "json":
+        if from_json:
             if not isinstance(record, dict):
                 raise RecordError(_record(number), "is not a JSON object")
             check_columns(list(record), _record(number))
         try:
-            yield typed([record[column] for column in COLUMNS], source)
+            yield typed([record[c] for c in COLUMNS], FROM_JSON if from_json else FROM_TEXT)
         except ValueError as error:
             raise RecordError(_record(number), str(error)) from None
 

@@ -5,19 +5,24 @@ One read-only REPEATABLE READ transaction per run, so that the count for the pro
 high-water mark and the rows all come from one snapshot. The rows arrive through
 `COPY (SELECT ...) TO STDOUT` in PostgreSQL's text format: the server formats timestamps in
 the mirror's form (`to_char`, with the session in UTC), so the client only checks them, and
-every other value is typed by the same rule as a CSV dump's.
+a column PostgreSQL types as the mirror does arrives as SQLite's column affinity stores it
+(`12` in an INTEGER column is the number 12), and every other value is typed by the same rule
+as a CSV dump's. Those checks are most of the client's work per row, so they are skipped only
+where PostgreSQL's type makes them certain to pass.
 """
 
 import re
 from contextlib import contextmanager
 
-from .records import COLUMNS, RecordError, typed
-from .timestamps import POSTGRES_FORMAT, TIMESTAMP_COLUMNS
+from ..engine.schema import COLUMN_TYPES
+from .records import COLUMNS, RecordError, conversions, typed
+from .timestamps import POSTGRES_FORMAT, TIMESTAMP_COLUMNS, WIDTH, canonical
 
 INSTALL_HINT = (
     "syncing from PostgreSQL needs psycopg: pip install 'datasette-seller-export[postgres]'"
 )
 _TIMESTAMP_TYPES = ("timestamp with time zone", "timestamp without time zone")
+_INTEGER_TYPES = ("smallint", "integer", "bigint")
 # COPY's text format: a backslash starts an escape, `\N` alone is NULL.
 _ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
@@ -51,8 +56,8 @@ def _first_line(error):
 class Source:
     """The production table at `url`: `describe`, then `count`, `high_water_mark`, `records`."""
 
-    def __init__(self, conn, table, selected):
-        self.conn, self.table, self.selected = conn, table, selected
+    def __init__(self, conn, table, selected, checks):
+        self.conn, self.table, self.selected, self.checks = conn, table, selected, checks
 
     @property
     def description(self):
@@ -95,7 +100,7 @@ class Source:
                 for data in copy:
                     values = parse_copy_line(str(data, "utf-8")[:-1])
                     try:
-                        yield typed(values)
+                        yield typed(values, self.checks)
                     except ValueError as error:
                         raise RecordError(f"id {values[0]!r}", str(error)) from None
                     read += 1
@@ -158,16 +163,37 @@ def _describe(conn, psycopg, table, ignore_unknown_columns):
             f"{qualified} has columns the mirror does not know: {', '.join(unknown)}; "
             "add them to the mirror's schema, or pass --ignore-unknown-columns to sync without them"
         )
-    selected = []
+    selected, unchecked = [], set()
     for column in COLUMNS:
         name = psycopg.sql.Identifier(column).as_string(conn)
-        if column in TIMESTAMP_COLUMNS and types[column] in _TIMESTAMP_TYPES:
+        kind = types[column]
+        if column in TIMESTAMP_COLUMNS and kind in _TIMESTAMP_TYPES:
             # to_char would write infinity as NULL and 44 BC as 0044, so only years 1 to 9999
             # are formatted here; anything else arrives as PostgreSQL writes it and is refused.
             selected.append(
                 f"CASE WHEN {name} BETWEEN '0001-01-01' AND '9999-12-31 23:59:59.999999' "
                 f"THEN to_char({name}, '{POSTGRES_FORMAT}') ELSE {name}::text END"
             )
+        elif column == "flagged" and kind == "boolean":
+            selected.append(f"{name}::int")
+            unchecked.add(column)
         else:
             selected.append(name)
-    return qualified, selected
+            if COLUMN_TYPES[column] is int and kind in _INTEGER_TYPES:
+                unchecked.add(column)
+    checks = tuple(
+        (index, column, _formatted_by_postgres if types[column] in _TIMESTAMP_TYPES else convert)
+        for index, column, convert in conversions("text")
+        if column not in unchecked
+    )
+    return qualified, selected, checks
+
+
+def _formatted_by_postgres(column, value):
+    """What to_char wrote is in the mirror's form; the rest is what it could not format."""
+    if len(value) == WIDTH:
+        return value
+    try:
+        return canonical(value)
+    except ValueError as error:
+        raise ValueError(f"{column}: {error}") from None

@@ -91,39 +91,44 @@ def _text(column, value):
     return value
 
 
-def _conversions(source):
-    """(index, convert) for each column whose values need converting or checking."""
+def _converters(source):
     int_from_text, int_from_json = _number(int)
     float_from_text, float_from_json = _number(float)
-    pick = {
-        "text": {int: int_from_text, float: float_from_text, "flag": _flag_from_text},
-        "json": {int: int_from_json, float: float_from_json, "flag": _flag_from_json, str: _text},
-    }[source]
-    conversions = []
+    if source == "text":
+        return {int: int_from_text, float: float_from_text, "flag": _flag_from_text}
+    return {int: int_from_json, float: float_from_json, "flag": _flag_from_json, str: _text}
+
+
+def conversions(source="text", columns=COLUMNS):
+    """(index, column, convert) for each of `columns` whose values need converting or
+    checking, for `typed`. `source` is "text" (None is NULL) or "json"."""
+    converters = _converters(source)
+    chosen = []
     for index, (column, kind) in enumerate(COLUMN_TYPES.items()):
+        if column not in columns:
+            continue
         if column in TIMESTAMP_COLUMNS:
-            conversions.append((index, column, _timestamp))
+            chosen.append((index, column, _timestamp))
         elif column == "flagged":
-            conversions.append((index, column, pick["flag"]))
-        elif kind in pick:
-            conversions.append((index, column, pick[kind]))
-    return tuple(conversions)
+            chosen.append((index, column, converters["flag"]))
+        elif kind in converters:
+            chosen.append((index, column, converters[kind]))
+    return tuple(chosen)
 
 
-_FROM_TEXT = _conversions("text")
-_FROM_JSON = _conversions("json")
+FROM_TEXT = conversions("text")
+FROM_JSON = conversions("json")
 
 
-def typed(values, source="text"):
+def typed(values, conversions=FROM_TEXT):
     """`values` (a list in COLUMNS order, changed in place) typed and checked, or ValueError
-    naming the column and what is wrong; the caller says which record it was. `source` is
-    "text" (None is NULL) or "json"."""
+    naming the column and what is wrong; the caller says which record it was."""
     for index in (0, 1):
         if values[index] is None or values[index] == "":
             state = "missing" if values[index] is None else "empty"
             column = COLUMNS[index]
             raise ValueError(f"{column} is {state}: every seller needs an {column}")
-    for index, column, convert in _FROM_TEXT if source == "text" else _FROM_JSON:
+    for index, column, convert in conversions:
         value = values[index]
         if value is not None:
             values[index] = convert(column, value)

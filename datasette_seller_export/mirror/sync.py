@@ -35,10 +35,13 @@ class SyncRun:
     def __str__(self):
         s = self.summary
         read = "every row read" if self.full_read else "changed rows read"
-        return (
+        line = (
             f"+{s.inserted:,} ~{s.updated:,} -{s.removed:,} in {self.seconds:.1f} s "
             f"({s.unchanged:,} unchanged; {read})"
         )
+        if s.indexes_built:
+            line += f"; sort and search indexes built in {s.index_seconds:.1f} s"
+        return line
 
 
 def sync(
