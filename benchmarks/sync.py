@@ -29,7 +29,7 @@ from datasette_seller_export.testing.postgres import Cluster, load_production
 PLAIN_SQL = """
 INSERT INTO sellers SELECT
     'seller-' || lpad(n::text, 8, '0'), 'org-' || (n %% 20), 'Seller number ' || n,
-    'seller number ' || n, (ARRAY['ebay', 'etsy', 'amazon'])[n %% 3 + 1], (n * 7919)::text,
+    'seller number ' || n, (ARRAY['ebay', 'etsy', 'amazon'])[n %% 3 + 1], (n::bigint * 7919)::text,
     n %% 500 + 1, CASE WHEN n %% 10 = 0 THEN NULL ELSE 70 + (n %% 300) / 10.0 END,
     n %% 250000, n %% 20 = 0, 'run-' || (n %% 1000), 'run-' || (n %% 997),
     timestamptz '2024-01-01' + n * interval '17 seconds 123457 microseconds',
@@ -39,19 +39,22 @@ FROM generate_series(1, %s) AS n
 """
 
 
-def cli(*args, env=None):
-    """Run `datasette seller-export ARGS`; its wall time and its last line of output."""
+def cli(*args, wal=None):
+    """Run `datasette seller-export ARGS`: its wall time, its last line of output, and the
+    largest the `wal` file grew meanwhile (bytes)."""
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "datasette", "seller-export", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, **(env or {})),
-    )
+    command = [sys.executable, "-m", "datasette", "seller-export", *map(str, args)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    largest = 0
+    while process.poll() is None:
+        if wal and os.path.exists(wal):
+            largest = max(largest, os.path.getsize(wal))
+        time.sleep(0.02)
     seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"seller-export {args[0]} failed:\n{result.stdout}{result.stderr}")
-    return seconds, result.stdout.strip().splitlines()[-1]
+    out, err = process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"seller-export {args[0]} failed:\n{out}{err}")
+    return seconds, out.strip().splitlines()[-1], largest
 
 
 def load(cluster, shape, rows):
@@ -93,25 +96,28 @@ def measure(cluster, shape, rows, changed, folder):
     mirror = os.path.join(folder, f"{shape}.db")
     figures = []
 
-    def row(label, seconds, count, note=""):
-        figures.append((shape, label, seconds, count / seconds if count else None, note))
+    def row(label, seconds, count, wal_bytes, note=""):
+        size = f"{wal_bytes / 1e6:,.1f} MB" if wal_bytes else ""
+        figures.append((shape, label, seconds, count / seconds if count else None, size, note))
+        print(*figures[-1], sep="  ", flush=True)  # as it goes: a long run shows progress
 
-    seconds, line = cli("sync", mirror, "--from", cluster.url)
-    row("first sync, rows committed", seconds - index_seconds(line), rows)
-    row("first sync, with sort and search indexes", seconds, rows, _indexes_note(line))
+    wal = mirror + "-wal"
+    seconds, line, wal_bytes = cli("sync", mirror, "--from", cluster.url, wal=wal)
+    row("first sync, rows committed", seconds - index_seconds(line), rows, 0)
+    row("first sync, with sort and search indexes", seconds, rows, wal_bytes, _indexes_note(line))
     change_rows(cluster, changed)
-    seconds, line = cli("sync", mirror, "--from", cluster.url)
-    row(f"sync of {changed:,} changed rows", seconds, changed, line.split(": ", 1)[1])
-    seconds, line = cli("sync", mirror, "--from", cluster.url)
-    row("sync, nothing changed", seconds, 0, line.split(": ", 1)[1])
+    seconds, line, wal_bytes = cli("sync", mirror, "--from", cluster.url, wal=wal)
+    row(f"sync of {changed:,} changed rows", seconds, changed, wal_bytes, line.split(": ", 1)[1])
+    seconds, line, wal_bytes = cli("sync", mirror, "--from", cluster.url, wal=wal)
+    row("sync, nothing changed", seconds, 0, wal_bytes, line.split(": ", 1)[1])
     for time_zone in ("UTC", "Europe/Berlin"):
         dump = os.path.join(folder, f"{shape}-{time_zone.replace('/', '-')}.csv")
         dump_csv(cluster, dump, time_zone)
         imported = os.path.join(folder, f"{shape}-imported.db")
         if os.path.exists(imported):
             os.remove(imported)
-        seconds, line = cli("import", imported, dump)
-        row(f"import of a CSV dump ({time_zone} session)", seconds, rows, _indexes_note(line))
+        seconds, line, _ = cli("import", imported, dump)
+        row(f"import of a CSV dump ({time_zone} session)", seconds, rows, 0, _indexes_note(line))
         os.remove(dump)
     return figures
 
@@ -136,11 +142,11 @@ def main():
     finally:
         cluster.stop()
     print(f"\n{args.rows:,} sellers; PostgreSQL on the same machine; wall time of each command\n")
-    print("| data | command | seconds | rows/s | |")
-    print("|---|---|---:|---:|---|")
-    for shape, label, seconds, rate, note in figures:
+    print("| data | command | seconds | rows/s | mirror's WAL | |")
+    print("|---|---|---:|---:|---:|---|")
+    for shape, label, seconds, rate, wal, note in figures:
         rate_text = f"{rate:,.0f}" if rate else ""
-        print(f"| {shape} | {label} | {seconds:.2f} | {rate_text} | {note} |")
+        print(f"| {shape} | {label} | {seconds:.2f} | {rate_text} | {wal} | {note} |")
 
 
 if __name__ == "__main__":

@@ -32,9 +32,7 @@ from .mirror import members as members_writer
 from .mirror.demo import demo_rows
 from .mirror.dumps import FORMATS as IMPORT_FORMATS
 from .mirror.dumps import CountingReader, format_for, read_records
-from .mirror.postgres import SourceError
 from .mirror.records import RecordError
-from .mirror.sync import sync
 from .mirror.timestamps import format_utc
 from .mirror.writer import write_records
 from .web.params import ParameterError, parse_flagged, parse_sort
@@ -292,42 +290,55 @@ def sync_command(db_path, url, source_table, overlap, full, every, ignore_unknow
     """Bring DB up to date from the production sellers table in PostgreSQL: every row the first
     time, then the rows changed since the last run, upserted by id. Each run is one
     transaction: a failure leaves the mirror as it was, and readers are never blocked."""
+    # Here, not at the top: psycopg takes a quarter of a second to import, which every
+    # `datasette` command (serve included) would otherwise pay.
+    from .mirror.postgres import SourceError
+    from .mirror.sync import sync
+
     _check_directory(db_path)
+    running = False
 
     def run_once():
-        run = sync(
-            db_path,
-            url,
-            source_table=source_table,
-            table=table,
-            overlap_seconds=overlap,
-            full=full,
-            ignore_unknown_columns=ignore_unknown_columns,
-            progress_bar=lambda length: click.progressbar(
-                length=length, label="Syncing", file=sys.stderr
-            ),
-        )
+        nonlocal running
+        running = True
+        try:
+            run = sync(
+                db_path,
+                url,
+                source_table=source_table,
+                table=table,
+                overlap_seconds=overlap,
+                full=full,
+                ignore_unknown_columns=ignore_unknown_columns,
+                progress_bar=lambda length: click.progressbar(
+                    length=length, label="Syncing", file=sys.stderr
+                ),
+            )
+        except (SourceError, RecordError, sqlite3.Error) as error:
+            raise click.ClickException(f"{db_path}: {error}; the mirror is unchanged") from None
+        finally:
+            running = False
         click.echo(f"{format_utc(datetime.now(timezone.utc))[:19]}Z {db_path}: {run}")
 
-    def failure(error):
-        return f"{db_path}: {error}; the mirror is unchanged"
-
     try:
-        if every is None:
-            try:
-                run_once()
-            except (SourceError, RecordError, sqlite3.Error) as error:
-                raise click.ClickException(failure(error)) from None
-            return
         while True:
             started = time.monotonic()
             try:
                 run_once()
-            except (SourceError, RecordError, sqlite3.Error) as error:
-                # On a schedule a failed run is reported and the next one tries again.
-                click.echo(f"Error: {failure(error)}", err=True)
+            except click.ClickException as error:
+                if every is None:
+                    raise
+                # On a schedule a failed run is reported, and the next one tries again.
+                click.echo(f"Error: {error.message}", err=True)
+            if every is None:
+                return
             time.sleep(max(0.0, every - (time.monotonic() - started)))
     except KeyboardInterrupt:
+        if running:
+            raise click.ClickException(
+                f"{db_path}: interrupted; the run under way was rolled back, so the mirror "
+                "is unchanged"
+            ) from None
         click.echo("Stopped.", err=True)
 
 

@@ -2,11 +2,13 @@
 
 import json
 import os
+import sqlite3
 
 import pytest
 from conftest import REPO
 
 from datasette_seller_export.memberships import orgs_in_actor
+from datasette_seller_export.mirror import state
 from datasette_seller_export.permissions import Access, ScopeError, resolve_org
 from datasette_seller_export.testing.oracle import expected_export
 
@@ -214,17 +216,26 @@ SEARCH_INDEX_PAGES = [
     "/sellers/sellers_fts_docsize.json",
     "/sellers/sellers_fts_config.json",
     "/sellers/-/query.json?sql=select+*+from+sellers_fts",
+    # The sync's state: its high-water mark is the newest change of any organisation.
+    "/sellers/seller_export_state.json",
+    "/sellers/seller_export_state.csv?_stream=on",
+    "/sellers/-/query.json?sql=select+*+from+seller_export_state",
 ]
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("path", SEARCH_INDEX_PAGES)
 @pytest.mark.parametrize("setup", LOCKED_SETUPS)
-async def test_the_search_index_is_locked_like_the_raw_table(
+async def test_the_search_index_and_the_sync_state_are_locked_like_the_raw_table(
     make_datasette, sellers_db, path, setup
 ):
+    conn = sqlite3.connect(sellers_db)
+    with conn:
+        state.write(conn, "sellers", high_water_mark="2031-01-01T00:00:00.000000Z")
+    conn.close()
     ds = await datasette_under(setup, make_datasette, sellers_db)
     for actor in (ORG_B, None):
         response = await ds.client.get(path, actor=actor)
         assert response.status_code == 403, (path, actor, response.status_code)
         assert "Plain Seller" not in response.text and "Commas, Inc." not in response.text
+        assert "2031-01-01" not in response.text

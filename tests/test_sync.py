@@ -21,7 +21,7 @@ from datasette_seller_export.engine.schema import EXPORTED_COLUMNS
 from datasette_seller_export.mirror.records import COLUMNS
 from datasette_seller_export.mirror.state import STATE_TABLE
 from datasette_seller_export.mirror.timestamps import format_utc
-from datasette_seller_export.testing.postgres import Cluster, load_production
+from datasette_seller_export.testing.postgres import Cluster, binaries, load_production
 from datasette_seller_export.testing.server import actor_cookie
 
 ORGS = {"org-a": 120, "org-b": 30, "org-one": 1, 'org/with "odd" id\r\n': 3}
@@ -46,6 +46,10 @@ CREATED_AT = [
 
 @pytest.fixture(scope="session")
 def postgres():
+    try:
+        binaries()
+    except RuntimeError as error:
+        pytest.skip(str(error))
     cluster = Cluster().start()
     yield cluster
     cluster.stop()
@@ -469,3 +473,109 @@ def test_an_export_running_across_a_sync_keeps_the_promise(big_production, tmp_p
     assert len(names) == len(set(names)), "a row appeared twice"
     assert untouched <= set(names)
     assert answered >= 1
+
+
+@pytest.mark.parametrize("time_zone", ["Europe/Berlin", "America/St_Johns", "UTC"])
+def test_a_psql_dump_made_in_any_time_zone_imports_as_the_sync_mirrors(
+    production, tmp_path, time_zone
+):
+    """The issue's dump: `\\copy ... CSV` over a psql session whose time zone is not UTC."""
+    dump = tmp_path / "dump.csv"
+    subprocess.run(
+        ["psql", "-X", "-q", production, "-c", f"\\copy sellers TO '{dump}' (FORMAT csv, HEADER)"],
+        check=True,
+        env=dict(os.environ, PGTZ=time_zone),
+    )
+    if time_zone != "UTC":
+        assert "+0" not in dump.read_text() or "+01" in dump.read_text()  # offsets, not Z
+    imported, synced = str(tmp_path / "imported.db"), str(tmp_path / "synced.db")
+    result = run_cli("import", imported, dump)
+    assert result.exit_code == 0, result.output
+    assert sync(synced, production).exit_code == 0
+    for org_id in ORGS:
+        assert (
+            mirror_export(imported, org_id)
+            == mirror_export(synced, org_id)
+            == pg_export(production, org_id)
+        )
+
+
+def test_a_mirror_written_before_the_timestamp_rule_is_rewritten_once(production, tmp_path):
+    from conftest import build_sellers_db
+
+    mirror = build_sellers_db(tmp_path / "old.db", {"org-old": 30})
+    conn = sqlite3.connect(mirror)
+    with conn:
+        # What earlier versions wrote: whole seconds with a Z, or an offset.
+        conn.execute("UPDATE sellers SET created_at = '2025-01-15T08:30:00Z' WHERE rowid % 3 = 0")
+        conn.execute("UPDATE sellers SET created_at = '2025-01-15 10:30:00+02' WHERE rowid % 3 = 1")
+    old_order = mirror_export(mirror, "org-old")
+    result = sync(mirror, production)
+    assert result.exit_code == 0, result.output
+    widths = conn.execute(
+        "SELECT DISTINCT length(created_at) FROM sellers WHERE created_at IS NOT NULL"
+    )
+    assert widths.fetchall() == [(27,)]
+    new = mirror_export(mirror, "org-old")
+    assert sorted(row["display_name"] or "" for row in new) == sorted(
+        row["display_name"] or "" for row in old_order
+    )
+    assert {row["created_at"] for row in new} >= {"2025-01-15T08:30:00.000000Z"}
+    for org_id in ORGS:
+        assert mirror_export(mirror, org_id) == pg_export(production, org_id), org_id
+    assert "timestamps of 22 older rows rewritten as UTC" in result.output
+    # Once: the next run does not look at them again.
+    assert "rewritten" not in sync(mirror, production).output
+
+
+def test_an_old_value_that_is_not_a_timestamp_stops_the_write(production, tmp_path):
+    from conftest import build_sellers_db
+
+    mirror = build_sellers_db(tmp_path / "old.db", {"org-old": 5})
+    conn = sqlite3.connect(mirror)
+    with conn:
+        conn.execute("UPDATE sellers SET created_at = 'last tuesday' WHERE rowid = 2")
+    (bad_id,) = conn.execute("SELECT id FROM sellers WHERE rowid = 2").fetchone()
+    before = mirror_content(mirror)
+    result = sync(mirror, production)
+    assert result.exit_code == 1
+    assert f"id {bad_id!r}: a timestamp written before this version is not one" in result.output
+    assert mirror_content(mirror) == before
+
+
+def test_a_name_changed_by_a_sync_is_found_by_search_and_the_old_one_is_not(production, tmp_path):
+    mirror = str(tmp_path / "mirror.db")
+    sync(mirror, production)
+    (id_,) = pg(
+        production, "SELECT id FROM sellers WHERE org_id = 'org-b' AND deleted_at IS NULL LIMIT 1"
+    )[0]
+    pg(
+        production,
+        "UPDATE sellers SET display_name = 'Zanzibar Antiques', "
+        "normalized_name = 'zanzibar antiques', updated_at = now() WHERE id = %s",
+        (id_,),
+    )
+    pg(production, "UPDATE sellers SET times_seen = 7, updated_at = now() WHERE org_id = 'org-a'")
+    assert sync(mirror, production).exit_code == 0
+    found = json.loads(
+        run_cli("export", mirror, "--org", "org-b", "--format", "json", "-q", "zanzibar").stdout
+    )
+    assert [row["display_name"] for row in found] == ["Zanzibar Antiques"]
+    conn = sqlite3.connect(mirror)
+    # The search index agrees with the table, row for row (FTS5's own check).
+    conn.execute("INSERT INTO sellers_fts (sellers_fts) VALUES ('integrity-check')")
+    trigger = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'sellers_au'").fetchone()[0]
+    assert " UPDATE OF " in trigger
+
+
+def test_init_narrows_the_search_trigger_of_an_older_mirror(sellers_db):
+    conn = sqlite3.connect(sellers_db)
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'sellers_au'").fetchone()
+    with conn:
+        conn.execute("DROP TRIGGER sellers_au")
+        conn.execute(
+            sql.replace(sql[sql.index(" AFTER UPDATE OF ") : sql.index(" ON ")], " AFTER UPDATE")
+        )
+    result = run_cli("init", sellers_db)
+    assert "now updated only when names change" in result.output
+    assert "are already in place" in run_cli("init", sellers_db).output

@@ -35,6 +35,7 @@ from datasette_seller_export.mirror.timestamps import WIDTH, canonical, format_u
         ("1912-01-01 00:00:00+05:53:28", "1911-12-31T18:06:32.000000Z"),  # a historic offset
         ("2024-03-31T01:10:00.000000Z", "2024-03-31T01:10:00.000000Z"),  # already canonical
         (" 2024-03-31 00:45:00+00 ", "2024-03-31T00:45:00.000000Z"),
+        ("2024-03-31 00:45:00.1234567+00", "2024-03-31T00:45:00.123456Z"),
     ],
 )
 def test_timestamps_are_stored_in_utc_with_six_digits(written, stored):
@@ -57,6 +58,9 @@ def test_timestamps_are_stored_in_utc_with_six_digits(written, stored):
         "12345-03-15 12:00:00+00",
         "0001-01-01 00:10:00+01",  # before year 1 in UTC
         "2024-03-31T00:45:00Z trailing",
+        "2024-W13-1 03:10:00+00",  # an ISO week date, which fromisoformat takes
+        "2024-03-31 03:10:00.+00",
+        "2024-03-31 03:1x:00+00",
         1711846800,
     ],
 )

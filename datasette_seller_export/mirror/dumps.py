@@ -85,6 +85,8 @@ def _csv_records(text_file):
     if any(name is None for name in header) or len(set(header)) != len(header):
         raise RecordError(None, "the CSV header must name each column once")
     check_columns(header)
+    # Each record's fields in COLUMNS order; None when the header has them in that order.
+    order = None if tuple(header) == COLUMNS else [header.index(c) for c in COLUMNS]
     for number, record in enumerate(records, start=1):
         # Most records quote nothing: splitting them is several times faster than parsing.
         if '"' in record:
@@ -95,7 +97,7 @@ def _csv_records(text_file):
             raise RecordError(
                 _record(number), f"has {len(fields)} fields where the header has {len(header)}"
             )
-        yield number, dict(zip(header, fields, strict=True))
+        yield number, fields if order is None else [fields[index] for index in order]
 
 
 def _json_records(text_file, ndjson):
@@ -118,17 +120,22 @@ def _json_records(text_file, ndjson):
 
 def read_records(text_file, fmt):
     """Typed records (lists in COLUMNS order) from an open text file of the dump."""
-    from_json = fmt != "csv"
-    records = _json_records(text_file, fmt == "ndjson") if from_json else _csv_records(text_file)
-    for number, record in records:
-        if from_json:
-            if not isinstance(record, dict):
-                raise RecordError(_record(number), "is not a JSON object")
-            check_columns(list(record), _record(number))
-        try:
-            yield typed([record[c] for c in COLUMNS], FROM_JSON if from_json else FROM_TEXT)
-        except ValueError as error:
-            raise RecordError(_record(number), str(error)) from None
+    if fmt == "csv":
+        for number, values in _csv_records(text_file):
+            yield _typed(values, FROM_TEXT, number)
+        return
+    for number, record in _json_records(text_file, fmt == "ndjson"):
+        if not isinstance(record, dict):
+            raise RecordError(_record(number), "is not a JSON object")
+        check_columns(list(record), _record(number))
+        yield _typed([record[column] for column in COLUMNS], FROM_JSON, number)
+
+
+def _typed(values, conversions, number):
+    try:
+        return typed(values, conversions)
+    except ValueError as error:
+        raise RecordError(_record(number), str(error)) from None
 
 
 class CountingReader(io.RawIOBase):

@@ -14,6 +14,11 @@ where PostgreSQL's type makes them certain to pass.
 import re
 from contextlib import contextmanager
 
+try:
+    import psycopg
+except ImportError:  # the `postgres` extra is not installed: `sync` says how to install it
+    psycopg = None
+
 from ..engine.schema import COLUMN_TYPES
 from .records import COLUMNS, RecordError, conversions, typed
 from .timestamps import POSTGRES_FORMAT, TIMESTAMP_COLUMNS, WIDTH, canonical
@@ -87,7 +92,7 @@ class Source:
     def _one(self, sql, params):
         try:
             return self.conn.execute(sql, params).fetchone()[0]
-        except self.psycopg.Error as error:
+        except psycopg.Error as error:
             raise SourceError(f"{self.table}: {_first_line(error)}") from None
 
     def records(self, since=None):
@@ -104,7 +109,7 @@ class Source:
                     except ValueError as error:
                         raise RecordError(f"id {values[0]!r}", str(error)) from None
                     read += 1
-        except self.psycopg.Error as error:
+        except psycopg.Error as error:
             raise SourceError(
                 f"reading {self.table} failed after {read:,} rows: {_first_line(error)}"
             ) from None
@@ -113,28 +118,22 @@ class Source:
 @contextmanager
 def open_source(url, table, ignore_unknown_columns=False):
     """A Source for `table` at `url`, checked against the mirror's columns."""
-    try:
-        import psycopg
-    except ImportError:
-        raise SourceError(INSTALL_HINT) from None
+    if psycopg is None:
+        raise SourceError(INSTALL_HINT)
     try:
         conn = psycopg.connect(url, connect_timeout=10)
     except psycopg.Error as error:
         raise SourceError(f"cannot connect to PostgreSQL: {_first_line(error)}") from None
-    except Exception as error:  # noqa: BLE001 - a malformed URL raises its own kinds
-        raise SourceError(f"cannot connect to PostgreSQL: {error}") from None
     try:
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.execute("SET TIME ZONE 'UTC'")
-        source = Source(conn, *_describe(conn, psycopg, table, ignore_unknown_columns))
-        source.psycopg = psycopg
-        yield source
+        yield Source(conn, *_describe(conn, table, ignore_unknown_columns))
     finally:
         conn.close()
 
 
-def _describe(conn, psycopg, table, ignore_unknown_columns):
+def _describe(conn, table, ignore_unknown_columns):
     """The table's quoted name, and the SELECT list that reads it in the mirror's form."""
     try:
         qualified = conn.execute("SELECT to_regclass(%s)::text", (table,)).fetchone()[0]

@@ -39,6 +39,8 @@ class SyncRun:
             f"+{s.inserted:,} ~{s.updated:,} -{s.removed:,} in {self.seconds:.1f} s "
             f"({s.unchanged:,} unchanged; {read})"
         )
+        if s.rewritten:
+            line += f"; timestamps of {s.rewritten:,} older rows rewritten as UTC"
         if s.indexes_built:
             line += f"; sort and search indexes built in {s.index_seconds:.1f} s"
         return line

@@ -40,15 +40,21 @@ def canonical(value: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a timestamp: a timestamp is text")
     if _CANONICAL.fullmatch(value):
-        return _checked(value)
+        return _real_moment(value)
+    if value.endswith("+00") and len(value) >= 22 and value[10] == " " and value[19] in ".+":
+        # PostgreSQL's own form in a UTC session (`\copy` from a UTC server): the commonest
+        # dump, rearranged without the general pattern below.
+        fraction = value[20:-3] if value[19] == "." else ""
+        if value[19] == "+" or fraction.isdigit():
+            return _checked(f"{value[:10]}T{value[11:19]}.{fraction[:6]:0<6}Z", value)
     match = _TIMESTAMP.fullmatch(value)
     if match is None:
         raise ValueError(f"{value!r} is not a timestamp (write it as 2024-03-31T01:10:00Z)")
     year, month, day, hour, minute, second, fraction, _, sign, *offset = match.groups()
     # Digits past microseconds are cut.
     text = f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}.{(fraction or '')[:6]:0<6}Z"
-    if sign is None or all(part in (None, "00") for part in offset):
-        return _checked(text, value)
+    if sign is None or not "".join(part or "" for part in offset).strip("0"):
+        return _checked(text, value)  # UTC already: no arithmetic
     moment = datetime.fromisoformat(_checked(text, value)[:26])
     try:
         return format_utc(moment - _offset(sign, *offset))
@@ -64,7 +70,14 @@ def _offset(sign, hours, minutes, seconds):
 
 
 def _checked(text, value=None):
-    """`text`, already in the mirror's form, if it names a real moment (not 30 February)."""
+    """`text`, built in the mirror's form, if it is that form and names a real moment (not
+    30 February; not an ISO week date, which fromisoformat would also take)."""
+    if not _CANONICAL.fullmatch(text):
+        raise ValueError(f"{value!r} is not a timestamp (write it as 2024-03-31T01:10:00Z)")
+    return _real_moment(text, value)
+
+
+def _real_moment(text, value=None):
     try:
         datetime.fromisoformat(text[:26])
     except ValueError as error:
