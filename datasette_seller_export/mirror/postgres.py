@@ -51,6 +51,8 @@ def parse_copy_line(line):
     fields = line.split("\t")
     if "\\" not in line:
         return fields
+    if "\\" not in line.replace("\\N", ""):  # NULLs, and no other escape: most lines
+        return [None if field == "\\N" else field for field in fields]
     return [None if f == "\\N" else _ESCAPE.sub(_unescape, f) if "\\" in f else f for f in fields]
 
 
