@@ -34,10 +34,8 @@ from .mirror.dumps import FORMATS as IMPORT_FORMATS
 from .mirror.dumps import CountingReader, format_for, read_records
 from .mirror.records import RecordError
 from .mirror.timestamps import format_utc
-from .mirror.writer import write_records
+from .mirror.writer import counted, write_records
 from .web.params import ParameterError, parse_flagged, parse_sort
-
-PROGRESS_EVERY = 5_000
 
 
 @click.group(name="seller-export")
@@ -98,15 +96,7 @@ def demo(db_path, table, rows, orgs, seed):
     replaced, so running it again with the same seed changes nothing."""
     db = sqlite_utils.Database(db_path)
     with click.progressbar(length=rows, label="Writing demo sellers", file=sys.stderr) as bar:
-
-        def counted():
-            for count, record in enumerate(demo_rows(rows, orgs, seed), start=1):
-                if count % PROGRESS_EVERY == 0:
-                    bar.update(PROGRESS_EVERY)
-                yield record
-            bar.update(rows % PROGRESS_EVERY)
-
-        write_records(db, table, counted())
+        write_records(db, table, counted(demo_rows(rows, orgs, seed), bar.update))
     click.echo(f"{db_path}: {rows:,} demo sellers in {orgs} organisations (seed {seed})")
 
 

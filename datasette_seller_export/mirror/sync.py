@@ -10,6 +10,7 @@ The mirror is in WAL mode, so readers keep reading the state before the run unti
 
 import contextlib
 import time
+import types
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -18,12 +19,11 @@ import sqlite_utils
 from . import state
 from .postgres import SourceError, open_source
 from .timestamps import format_utc
-from .writer import WriteSummary, write_records
+from .writer import WriteSummary, counted, write_records
 
 DEFAULT_OVERLAP_SECONDS = 300
 # How long a run waits for another writer of the mirror (another sync, an import) to finish.
 BUSY_TIMEOUT_MS = 30_000
-PROGRESS_EVERY = 10_000
 
 
 @dataclass
@@ -59,47 +59,35 @@ def sync(
 ):
     """One run. `progress_bar(length)` gives a context manager with `update(n)` (click's)."""
     started = time.monotonic()
-    db = sqlite_utils.Database(db_path)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    db.enable_wal()
-    previous = state.read(db.conn, table)
-    with open_source(url, source_table, ignore_unknown_columns) as source:
-        incremental = not full and previous["high_water_mark"] is not None
-        if incremental and previous["source"] != source.description:
-            raise SourceError(
-                f"the last sync of {table} read {previous['source']}, this one would read "
-                f"{source.description}: run it once with --full"
-            )
-        since = (previous["high_water_mark"], overlap_seconds) if incremental else None
-        length = source.count(since)
-        mark = source.high_water_mark(since) or previous["high_water_mark"]
-        with (progress_bar or _no_bar)(length) as bar:
-
-            def counted(records):
-                for count, record in enumerate(records, start=1):
-                    if count % PROGRESS_EVERY == 0:
-                        bar.update(PROGRESS_EVERY)
-                    yield record
-                bar.update(length % PROGRESS_EVERY)
-
-            summary = write_records(
-                db,
-                table,
-                counted(source.records(since)),
-                remove_missing=full,
-                state_after=lambda: {
-                    "source": source.description,
-                    "high_water_mark": mark,
-                    "synced_at": format_utc(datetime.now(timezone.utc)),
-                },
-            )
+    # Closing folds the WAL back into the database, when no reader holds it.
+    with contextlib.closing(sqlite_utils.Database(db_path)) as db:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.enable_wal()
+        previous = state.read(db.conn, table)
+        with open_source(url, source_table, ignore_unknown_columns) as source:
+            incremental = not full and previous["high_water_mark"] is not None
+            if incremental and previous["source"] != source.description:
+                raise SourceError(
+                    f"the last sync of {table} read {previous['source']}, this one would read "
+                    f"{source.description}: run it once with --full"
+                )
+            since = (previous["high_water_mark"], overlap_seconds) if incremental else None
+            length = source.count(since)
+            mark = source.high_water_mark(since) or previous["high_water_mark"]
+            with (progress_bar or _no_bar)(length) as bar:
+                summary = write_records(
+                    db,
+                    table,
+                    counted(source.records(since), bar.update),
+                    remove_missing=full,
+                    state_after=lambda: {
+                        "source": source.description,
+                        "high_water_mark": mark,
+                        "synced_at": format_utc(datetime.now(timezone.utc)),
+                    },
+                )
     return SyncRun(summary, time.monotonic() - started, full_read=not incremental)
 
 
-@contextlib.contextmanager
 def _no_bar(length):
-    class Bar:
-        def update(self, count):
-            pass
-
-    yield Bar()
+    return contextlib.nullcontext(types.SimpleNamespace(update=lambda count: None))

@@ -76,6 +76,17 @@ def write_records(db, table, records, *, remove_missing=False, state_after=None)
     return summary
 
 
+def counted(records, update, every=10_000):
+    """`records` as they are, calling `update(n)` each `every` records and at the end (a
+    progress bar's)."""
+    count = 0
+    for count, record in enumerate(records, start=1):
+        if count % every == 0:
+            update(every)
+        yield record
+    update(count % every)
+
+
 _COLUMN_LIST = ", ".join(COLUMNS)
 _PLACEHOLDERS = ", ".join("?" * len(COLUMNS))
 
