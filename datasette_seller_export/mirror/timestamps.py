@@ -41,25 +41,40 @@ def canonical(value: str) -> str:
         raise ValueError(f"{value!r} is not a timestamp: a timestamp is text")
     if _CANONICAL.fullmatch(value):
         return _real_moment(value)
-    if value.endswith("+00") and len(value) >= 22 and value[10] == " " and value[19] in ".+":
-        # PostgreSQL's own form in a UTC session (`\copy` from a UTC server): the commonest
-        # dump, rearranged without the general pattern below.
-        fraction = value[20:-3] if value[19] == "." else ""
-        if value[19] == "+" or fraction.isdigit():
-            return _checked(f"{value[:10]}T{value[11:19]}.{fraction[:6]:0<6}Z", value)
-    match = _TIMESTAMP.fullmatch(value)
+    postgres = _POSTGRES.fullmatch(value)
+    # PostgreSQL's own form (`\copy`, psql), the commonest in a dump, is taken apart by a
+    # simpler pattern than the general one; both give the local time and its offset.
+    match = postgres or _TIMESTAMP.fullmatch(value)
     if match is None:
         raise ValueError(f"{value!r} is not a timestamp (write it as 2024-03-31T01:10:00Z)")
-    year, month, day, hour, minute, second, fraction, _, sign, *offset = match.groups()
+    if postgres:
+        date, time_, fraction, offset = match.groups()
+        shift = _postgres_offset(offset)
+    else:
+        year, month, day, hour, minute, second, fraction, _, sign, *offset = match.groups()
+        date, time_ = f"{year}-{month}-{day}", f"{hour}:{minute}:{second or '00'}"
+        shift = _offset(sign, *offset) if sign else _NO_SHIFT
     # Digits past microseconds are cut.
-    text = f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}.{(fraction or '')[:6]:0<6}Z"
-    if sign is None or not "".join(part or "" for part in offset).strip("0"):
-        return _checked(text, value)  # UTC already: no arithmetic
-    moment = datetime.fromisoformat(_checked(text, value)[:26])
+    local = _checked(f"{date}T{time_}.{(fraction or '')[:6]:0<6}Z", value)
+    if not shift:
+        return local
     try:
-        return format_utc(moment - _offset(sign, *offset))
+        return format_utc(datetime.fromisoformat(local[:26]) - shift)
     except OverflowError:
         raise ValueError(f"{value!r} is not a timestamp (out of range in UTC)") from None
+
+
+_NO_SHIFT = timedelta(0)
+_POSTGRES = re.compile(
+    r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?([+-]\d\d(?::\d\d){0,2})"
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _postgres_offset(text):
+    """PostgreSQL's +HH[:MM[:SS]] as a timedelta."""
+    sign, hours, minutes, seconds = text[0], text[1:3], text[4:6], text[7:9]
+    return _offset(sign, hours, minutes, seconds)
 
 
 @functools.lru_cache(maxsize=64)
@@ -89,4 +104,5 @@ def format_utc(moment: datetime) -> str:
     """A naive datetime in UTC (or an aware one, converted), in the mirror's form."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.isoformat(timespec="microseconds") + "Z"
+    # isoformat() leaves out a zero fraction, and is faster without its timespec argument.
+    return moment.isoformat() + ("Z" if moment.microsecond else ".000000Z")
