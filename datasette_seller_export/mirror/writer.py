@@ -151,27 +151,36 @@ def _merge(conn, quoted, records, remove_missing):
     )
 
 
+REWRITE_BATCH = 10_000
+
+
 def _rewrite_old_timestamps(conn, quoted):
-    """Rows written before the timestamp rule, in the rule's form; once per mirror."""
+    """Rows written before the timestamp rule, in the rule's form; once per mirror. In
+    batches by rowid, so that memory stays flat on a big mirror."""
     not_canonical = " OR ".join(
         f"({column} IS NOT NULL AND {column} NOT GLOB '{CANONICAL_GLOB}')"
         for column in TIMESTAMP_COLUMNS
     )
-    rows = conn.execute(
-        f"SELECT id, {', '.join(TIMESTAMP_COLUMNS)} FROM {quoted} WHERE {not_canonical}"
-    ).fetchall()
-    rewritten = []
-    for id_, *values in rows:
-        try:
-            rewritten.append([v if v is None else canonical(v) for v in values] + [id_])
-        except ValueError as error:
-            raise RecordError(
-                f"id {id_!r}",
-                f"a timestamp written before this version is not one ({error}); "
-                "correct or delete that row",
-            ) from None
-    conn.executemany(
-        f"UPDATE {quoted} SET {', '.join(c + ' = ?' for c in TIMESTAMP_COLUMNS)} WHERE id = ?",
-        rewritten,
+    select = (
+        f"SELECT rowid, id, {', '.join(TIMESTAMP_COLUMNS)} FROM {quoted} "
+        f"WHERE rowid > ? AND ({not_canonical}) ORDER BY rowid LIMIT {REWRITE_BATCH}"
     )
-    return len(rewritten)
+    update = (
+        f"UPDATE {quoted} SET {', '.join(c + ' = ?' for c in TIMESTAMP_COLUMNS)} WHERE rowid = ?"
+    )
+    rewritten, after = 0, 0
+    while rows := conn.execute(select, (after,)).fetchall():
+        batch = []
+        for rowid, id_, *values in rows:
+            try:
+                batch.append([v if v is None else canonical(v) for v in values] + [rowid])
+            except ValueError as error:
+                raise RecordError(
+                    f"id {id_!r}",
+                    f"a timestamp written before this version is not one ({error}); "
+                    "correct or delete that row",
+                ) from None
+        conn.executemany(update, batch)
+        rewritten += len(batch)
+        after = rows[-1][0]
+    return rewritten
