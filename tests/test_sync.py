@@ -346,6 +346,23 @@ def big_production(postgres):
     return postgres.url
 
 
+def wait_for_copy(url, keep_waiting, terminate=False, timeout=60):
+    """Wait until a sync's COPY runs on the server (and end its connection, if `terminate`);
+    whether it was seen before `keep_waiting()` turned false or the timeout."""
+    deadline = time.monotonic() + timeout
+    action = "pg_terminate_backend(pid)" if terminate else "pid"
+    while time.monotonic() < deadline and keep_waiting():
+        found = pg(
+            url,
+            f"SELECT {action} FROM pg_stat_activity "
+            "WHERE query LIKE 'COPY (SELECT%%' AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+        if found:
+            return True
+        time.sleep(0.005)
+    return False
+
+
 def test_a_run_killed_half_way_leaves_the_mirror_as_it_was(big_production, tmp_path):
     mirror = str(tmp_path / "mirror.db")
     assert sync(mirror, big_production).exit_code == 0
@@ -359,12 +376,10 @@ def test_a_run_killed_half_way_leaves_the_mirror_as_it_was(big_production, tmp_p
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    wal = mirror + "-wal"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        if os.path.exists(wal) and os.path.getsize(wal) > 4_000_000:
-            break
-        time.sleep(0.02)
+    # Killed while it reads the rows into its open transaction (the WAL would only show the
+    # commit: the load's page cache holds the rows until then).
+    assert wait_for_copy(big_production, lambda: process.poll() is None)
+    time.sleep(0.2)
     assert process.poll() is None, process.stdout.read().decode()
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -379,25 +394,15 @@ def test_a_lost_connection_changes_nothing(big_production, tmp_path):
     sync(mirror, big_production, "--full")
     before = mirror_content(mirror)
     pg(big_production, "UPDATE sellers SET times_seen = times_seen + 1, updated_at = now()")
-    stop = threading.Event()
-
-    def terminate_the_copy():
-        while not stop.is_set():
-            killed = pg(
-                big_production,
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE query LIKE 'COPY (SELECT%%' AND pid <> pg_backend_pid()",
-            )
-            if killed:
-                return
-            time.sleep(0.005)
-
-    killer = threading.Thread(target=terminate_the_copy)
+    done = threading.Event()
+    killer = threading.Thread(
+        target=lambda: wait_for_copy(big_production, lambda: not done.is_set(), terminate=True)
+    )
     killer.start()
     try:
         result = sync(mirror, big_production)
     finally:
-        stop.set()
+        done.set()
         killer.join()
     assert result.exit_code == 1, result.output
     assert "failed after" in result.output and "the mirror is unchanged" in result.output
