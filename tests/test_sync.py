@@ -584,3 +584,12 @@ def test_init_narrows_the_search_trigger_of_an_older_mirror(sellers_db):
     result = run_cli("init", sellers_db)
     assert "now updated only when names change" in result.output
     assert "are already in place" in run_cli("init", sellers_db).output
+
+
+def test_without_psycopg_sync_says_how_to_install_it(tmp_path, monkeypatch):
+    from datasette_seller_export.mirror import postgres
+
+    monkeypatch.setattr(postgres, "psycopg", None)
+    result = run_cli("sync", tmp_path / "m.db", "--from", "postgresql://x@127.0.0.1/db")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "pip install 'datasette-seller-export[postgres]'" in result.output
