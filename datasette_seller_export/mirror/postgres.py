@@ -20,8 +20,8 @@ except ImportError:  # the `postgres` extra is not installed: `sync` says how to
     psycopg = None
 
 from ..engine.schema import COLUMN_TYPES
-from .records import COLUMNS, RecordError, conversions, typed
-from .timestamps import POSTGRES_FORMAT, TIMESTAMP_COLUMNS, WIDTH, canonical
+from .records import COLUMNS, FROM_TEXT, RecordError, timestamp_value, typed
+from .timestamps import POSTGRES_FORMAT, TIMESTAMP_COLUMNS, WIDTH
 
 INSTALL_HINT = (
     "syncing from PostgreSQL needs psycopg: pip install 'datasette-seller-export[postgres]'"
@@ -184,7 +184,7 @@ def _describe(conn, table, ignore_unknown_columns):
                 unchecked.add(column)
     checks = tuple(
         (index, column, _formatted_by_postgres if types[column] in _TIMESTAMP_TYPES else convert)
-        for index, column, convert in conversions("text")
+        for index, column, convert in FROM_TEXT
         if column not in unchecked
     )
     return qualified, selected, checks
@@ -192,9 +192,4 @@ def _describe(conn, table, ignore_unknown_columns):
 
 def _formatted_by_postgres(column, value):
     """What to_char wrote is in the mirror's form; the rest is what it could not format."""
-    if len(value) == WIDTH:
-        return value
-    try:
-        return canonical(value)
-    except ValueError as error:
-        raise ValueError(f"{column}: {error}") from None
+    return value if len(value) == WIDTH else timestamp_value(column, value)

@@ -12,7 +12,6 @@ from ..engine.schema import COLUMN_TYPES
 from .timestamps import TIMESTAMP_COLUMNS, canonical
 
 COLUMNS = tuple(COLUMN_TYPES)
-REQUIRED = ("id", "org_id")
 _TRUE = {"t", "true", "1"}
 _FALSE = {"f", "false", "0"}
 
@@ -78,7 +77,8 @@ def _flag_from_json(column, value):
     raise ValueError(f"{column} must be true or false, not {value!r}")
 
 
-def _timestamp(column, value):
+def timestamp_value(column, value):
+    """`value` of timestamp `column` in the mirror's form, or ValueError naming the column."""
     try:
         return canonical(value)
     except ValueError as error:
@@ -99,16 +99,14 @@ def _converters(source):
     return {int: int_from_json, float: float_from_json, "flag": _flag_from_json, str: _text}
 
 
-def conversions(source="text", columns=COLUMNS):
-    """(index, column, convert) for each of `columns` whose values need converting or
-    checking, for `typed`. `source` is "text" (None is NULL) or "json"."""
+def conversions(source="text"):
+    """(index, column, convert) for each column whose values need converting or checking,
+    for `typed`. `source` is "text" (None is NULL) or "json"."""
     converters = _converters(source)
     chosen = []
     for index, (column, kind) in enumerate(COLUMN_TYPES.items()):
-        if column not in columns:
-            continue
         if column in TIMESTAMP_COLUMNS:
-            chosen.append((index, column, _timestamp))
+            chosen.append((index, column, timestamp_value))
         elif column == "flagged":
             chosen.append((index, column, converters["flag"]))
         elif kind in converters:

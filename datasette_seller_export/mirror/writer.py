@@ -8,8 +8,8 @@ A first load into an empty table inserts straight into it, and a new table gets 
 after its rows (built once, not row by row): the keyset index in the same transaction, so that
 the rows can be exported as soon as they commit, and the sort and search indexes in a second
 one (they take longer than the rows: 18 s for a million). A later load goes through a
-temporary table, so that three set-wise statements tell inserted, updated and unchanged rows
-apart (and, for a full read, remove what production no longer has) with no SELECT per row.
+temporary table, so that set-wise statements tell inserted, updated and unchanged rows apart
+(and, for a full read, remove what production no longer has) with no SELECT per row.
 """
 
 import time
