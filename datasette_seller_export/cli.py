@@ -1,6 +1,5 @@
 """`datasette seller-export ...`: the command line for the SQLite mirror."""
 
-import asyncio
 import contextlib
 import csv
 import io
@@ -15,17 +14,19 @@ import click
 import sqlite_utils
 
 from . import memberships
-from .config import DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE
-from .engine.database import connection_execute
+from .config import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_PARALLEL_BATCHES,
+    MAX_BATCH_SIZE,
+    MAX_PARALLEL_BATCHES,
+)
 from .engine.encoders import FORMATS, register_functions
 from .engine.export import ExportPlan, atomic_file, write_export
 from .engine.keyset import (
-    LISTED_MATCHES,
     Search,
     Selection,
     count_query,
     sqlite_version_problem,
-    with_search_plan,
 )
 from .engine.schema import ensure_table, search_index, table_problem
 from .mirror import members as members_writer
@@ -126,6 +127,14 @@ def demo(db_path, table, rows, orgs, seed):
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
 )
+@click.option(
+    "--parallel",
+    "parallel_batches",
+    type=click.IntRange(1, MAX_PARALLEL_BATCHES),
+    default=DEFAULT_PARALLEL_BATCHES,
+    show_default=True,
+    help="Batches read and encoded at once, each on a thread of its own",
+)
 @_table_option
 def export_command(
     db_path,
@@ -139,6 +148,7 @@ def export_command(
     bom,
     escape_formulas,
     batch_size,
+    parallel_batches,
     table,
 ):
     """Export one organisation's sellers from DB: the same bytes as the HTTP endpoint, with the
@@ -170,15 +180,16 @@ def export_command(
         search=Search(search, fts) if search else None,
         sort=sort,
     )
-    selection = asyncio.run(with_search_plan(connection_execute(conn), selection, LISTED_MATCHES))
-    plan = ExportPlan(selection, FORMATS[format_name], batch_size, escape_formulas, bom)
+    plan = ExportPlan(
+        selection, FORMATS[format_name], batch_size, escape_formulas, bom, parallel_batches
+    )
     if output is None:
-        write_export(conn, plan, sys.stdout.buffer)
+        write_export(db_path, plan, sys.stdout.buffer)
         return
     total = conn.execute(*count_query(selection)).fetchone()[0]
     with click.progressbar(length=total, label=f"Exporting {org_id}", file=sys.stderr) as bar:
         with atomic_file(output) as out:
-            write_export(conn, plan, out, on_batch=bar.update)
+            write_export(db_path, plan, out, on_batch=bar.update)
     click.echo(f"{output}: {total:,} sellers of {org_id}", err=True)
 
 

@@ -5,7 +5,7 @@ than a 500 on the first export.
 """
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import sqlite_utils
@@ -13,6 +13,7 @@ from datasette.utils import StartupError
 from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
 
 from . import memberships
+from .engine.database import SharedThreads
 from .engine.keyset import sqlite_version_problem
 from .engine.schema import fts_tables, table_problem
 from .engine.schema import search_index as find_search_index
@@ -23,6 +24,9 @@ MAX_BATCH_SIZE = 10_000
 # Chosen by `benchmarks/run.py --batch-sizes`: throughput flattens past 2,000 rows a batch,
 # while time to first byte, memory, and the work wasted after a hang-up keep growing.
 DEFAULT_BATCH_SIZE = 2_000
+MAX_PARALLEL_BATCHES = 16
+# Chosen by `benchmarks/run.py --parallel`: on 2 cores, 2 batches at once.
+DEFAULT_PARALLEL_BATCHES = 2
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class Config:
     protect_raw_table: bool = True
     memberships_table: str = memberships.DEFAULT_TABLE
     search_index: Optional[str] = None  # the FTS5 trigram table, when the mirror has one
+    parallel_batches: int = DEFAULT_PARALLEL_BATCHES
+    # Shared by every export of the instance: at most num_sql_threads - 1 batch queries at once.
+    export_threads: SharedThreads = field(default_factory=lambda: SharedThreads(1), compare=False)
 
     @property
     def protected_tables(self):
@@ -51,6 +58,7 @@ _KEYS = {
     "csv_escape_formulas": (bool, "true or false"),
     "protect_raw_table": (bool, "true or false"),
     "memberships_table": (str, 'a table name, e.g. "seller_export_memberships"'),
+    "parallel_batches": (int, f"a whole number from 1 to {MAX_PARALLEL_BATCHES}"),
 }
 
 _configs = weakref.WeakKeyDictionary()
@@ -70,9 +78,10 @@ def _check_types(raw):
         # bool is an int in Python; a batch size of `true` is a mistake all the same.
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             _fail(f"setting {key!r} must be {hint}, not {value!r}")
-    batch_size = raw.get("batch_size", DEFAULT_BATCH_SIZE)
-    if not 1 <= batch_size <= MAX_BATCH_SIZE:
-        _fail(f"setting 'batch_size' must be {_KEYS['batch_size'][1]}, not {batch_size!r}")
+    for key, most in (("batch_size", MAX_BATCH_SIZE), ("parallel_batches", MAX_PARALLEL_BATCHES)):
+        value = raw.get(key, 1)
+        if not 1 <= value <= most:
+            _fail(f"setting {key!r} must be {_KEYS[key][1]}, not {value!r}")
 
 
 async def _databases_with_table(datasette, table):
@@ -132,6 +141,8 @@ async def load_config(datasette) -> Config:
         protect_raw_table=raw.get("protect_raw_table", True),
         memberships_table=memberships_table,
         search_index=search_index,
+        parallel_batches=raw.get("parallel_batches", DEFAULT_PARALLEL_BATCHES),
+        export_threads=SharedThreads(max(1, datasette.setting("num_sql_threads") - 1)),
     )
 
 

@@ -7,14 +7,19 @@ import pytest
 from conftest import build_sellers_db
 
 from datasette_seller_export.engine.keyset import (
+    DEFAULT_SORT,
     Position,
     Search,
     Selection,
+    Sort,
     batch_query,
+    boundary_query,
     iter_batches,
+    ranged_batches,
     sqlite_version_problem,
     with_search_plan,
 )
+from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
 
 ROW_SQL = "CAST(id AS BLOB)"  # the engine does not care how a row is encoded; ids are easy to check
 
@@ -171,4 +176,118 @@ async def test_a_listed_export_rechecks_every_row_it_listed(tmp_path):
     ids = [i for b in batches for i in b.encoded.decode().split("\n")]
     assert ids == [i for i in listed if i not in (moved, deleted)]
     assert len(queries) == 1 + len(range(0, len(listed), 6))
+    conn.close()
+
+
+# --- ranges: batches that start before the one before them has ended ----------------------
+
+
+def expected_in_order(conn, selection):
+    """The selection's ids in its order, by a plain ORDER BY (NULLs where the sort says)."""
+    sort = selection.sort
+    direction = "DESC" if sort.descending else "ASC"
+    nulls = "LAST" if sort.nulls_last else "FIRST"
+    sql = (
+        f"SELECT id FROM sellers WHERE org_id = ? AND deleted_at IS NULL"
+        f" AND (? IS NULL OR flagged = ?)"
+        f" ORDER BY {sort.column} {direction} NULLS {nulls}, id {direction}"
+    )
+    flagged = None if selection.flagged is None else int(selection.flagged)
+    return [row[0] for row in conn.execute(sql, [selection.org_id, flagged, flagged])]
+
+
+SORTS = [Sort(c, d) for c in SORTABLE_COLUMNS for d in (True, False)] + [DEFAULT_SORT.reversed()]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("sort", SORTS, ids=lambda s: f"{s.column}-{s.descending}-{s.nulls_last}")
+@pytest.mark.parametrize("parallel", [2, 3])
+async def test_ranges_add_up_to_the_ordered_rows_in_every_order(conn, sort, parallel):
+    execute = sync_execute(conn)
+    for org_id, flagged in [("org-a", None), ("org-a", True), ("org-b", False), ("org-c", None)]:
+        selection = Selection("sellers", org_id, flagged, sort=sort)
+        for batch_size in (1, 2, 7, 30, 1000):
+            batches = [
+                b
+                async for b in ranged_batches(
+                    execute, selection, ROW_SQL, batch_size, b"\n", parallel
+                )
+            ]
+            ids = [i for batch in batches for i in batch.encoded.decode().split("\n")]
+            assert ids == expected_in_order(conn, selection), (org_id, flagged, batch_size)
+            assert all(0 < batch.count <= batch_size for batch in batches)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("parallel", [1, 2, 4])
+@pytest.mark.parametrize("batch_size", [1, 3, 29, 1000])
+async def test_every_parallelism_gives_the_same_bytes(conn, parallel, batch_size):
+    execute = sync_execute(conn)
+    for sort in (DEFAULT_SORT, Sort("feedback_percent", descending=False)):
+        selection = Selection("sellers", "org-a", sort=sort)
+        batches = iter_batches(execute, selection, ROW_SQL, batch_size, b"\n", parallel)
+        encoded = b"\n".join([b.encoded async for b in batches])
+        assert encoded.decode().split("\n") == expected_in_order(conn, selection)
+
+
+@pytest.mark.parametrize("sort", [DEFAULT_SORT, Sort("feedback_percent", descending=False)])
+@pytest.mark.parametrize(
+    "after,until",
+    [
+        (None, Position("2025-01-15T08:30:00Z", "sid-x")),
+        (Position("2025-01-20T08:30:00Z", "sid-y"), Position("2025-01-15T08:30:00Z", "sid-x")),
+        (Position("2025-01-15T08:30:00Z", "sid-x"), Position(None, "sid-x")),
+        (Position(None, "sid-y"), Position(None, "sid-x")),
+    ],
+)
+def test_ranges_and_boundaries_are_index_range_scans_with_no_sort(conn, sort, after, until):
+    selection = Selection("sellers", "org-a", sort=sort)
+    if sort != DEFAULT_SORT:
+        after, until = (
+            p and Position(None if p.value is None else 80.5, p.id) for p in (after, until)
+        )
+        if after and after.value is None and until.value is not None:
+            after, until = until, after  # ascending: the rows with a value come first
+    index = f"idx_sellers_org_id_{sort.column}_id"
+    for sql, params, kind in [
+        (*batch_query(selection, ROW_SQL, 100, after, until=until), "INDEX"),
+        (*boundary_query(selection, 100, after), "COVERING INDEX"),
+    ]:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+        scans = [step for step in plan if step.startswith(("SEARCH sellers", "SCAN sellers"))]
+        assert scans and all(f"USING {kind} {index} (org_id=?" in s for s in scans), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+
+
+@pytest.mark.asyncio
+async def test_a_range_that_rows_were_written_into_reads_on(tmp_path):
+    """Rows written into a range between finding its boundaries and reading it take it past
+    its size: it reads them all, and every row that was there before still comes once."""
+    path = build_sellers_db(tmp_path / "s.db", {"o": 60})
+    conn = sqlite3.connect(path)
+    selection = Selection("sellers", "o")
+    before = expected_in_order(conn, selection)
+    execute = sync_execute(conn)
+    written = []
+
+    async def execute_and_write(sql, params):
+        if "step" in params and not written:  # the first boundary: fill the first range
+            rows = await execute(sql, params)
+            (created_at, boundary_id) = rows[0]
+            for n in range(25):  # just before the boundary, in the order
+                row_id = f"{boundary_id}-new-{n:02}"
+                conn.execute(
+                    "INSERT INTO sellers (id, org_id, created_at) VALUES (?, 'o', ?)",
+                    [row_id, created_at],
+                )
+                written.append(row_id)
+            return rows
+        return await execute(sql, params)
+
+    batches = [b async for b in ranged_batches(execute_and_write, selection, ROW_SQL, 10, b"\n")]
+    ids = [i for batch in batches for i in batch.encoded.decode().split("\n")]
+    assert len(ids) == len(set(ids))
+    assert ids == expected_in_order(conn, selection)
+    assert set(before) | set(written) == set(ids)
+    assert batches[0].count > 10
     conn.close()

@@ -7,6 +7,7 @@ import json
 import tempfile
 import urllib.parse
 
+import pytest
 import sqlite_utils
 from conftest import ROOT, page_through
 from datasette.app import Datasette
@@ -51,6 +52,7 @@ def make_db(rows):
     return path
 
 
+@pytest.mark.parametrize("parallel", [1, 2, 4])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=sellers,
@@ -59,13 +61,14 @@ def make_db(rows):
     flagged=st.sampled_from([None, True, False]),
     org_id=st.sampled_from(ORGS),
 )
-def test_exports_and_api_equal_the_direct_query(rows, batch_size, page_size, flagged, org_id):
+def test_exports_and_api_equal_the_direct_query(
+    parallel, rows, batch_size, page_size, flagged, org_id
+):
     path = make_db(rows)
+    plugin = {"batch_size": batch_size, "parallel_batches": parallel}
 
     async def check():
-        ds = Datasette(
-            [path], config={"plugins": {"datasette-seller-export": {"batch_size": batch_size}}}
-        )
+        ds = Datasette([path], config={"plugins": {"datasette-seller-export": plugin}})
         ds.root_enabled = True
         try:
             query = {"org_id": org_id}

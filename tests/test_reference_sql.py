@@ -21,6 +21,7 @@ from datasette_seller_export.engine.keyset import (
     Selection,
     Sort,
     batch_query,
+    boundary_query,
     listed_batch_query,
     match_list_query,
 )
@@ -104,3 +105,29 @@ def test_a_listed_export():
         f"-- Parameters besides :separator: {json.dumps(params)}\n"
     )
     check("export-listed-batch.sql", header + layout(sql))
+
+
+RANGES = {
+    # The first range of a parallel export: from the first row to a boundary, included.
+    "first": (SELECTION, None, AFTER_A_ROW),
+    # A range that runs from rows with a sort value into rows without.
+    "into-undated-rows": (SELECTION, AFTER_A_ROW, Position(value=None, id="sid-9")),
+}
+
+
+@pytest.mark.parametrize("name, selection, after, until", [(n, *v) for n, v in RANGES.items()])
+def test_a_parallel_export(name, selection, after, until):
+    """A parallel export: a key-only walk finds where a range ends, then a batch reads it."""
+    sql, params = boundary_query(selection, BATCH_SIZE, after)
+    header = (
+        f"-- A parallel export finds where its next range ends ({name.replace('-', ' ')}).\n"
+        f"-- Parameters: {json.dumps(params)}\n"
+    )
+    check(f"export-boundary-{name}.sql", header + layout(sql))
+    sql, params = batch_query(selection, ROW, BATCH_SIZE + 1, after, until=until)
+    del params["separator"]
+    header = (
+        f"-- Then a batch reads the range ({name.replace('-', ' ')}); {ROW} is a format's"
+        f" row-*.sql.\n-- Parameters besides :separator: {json.dumps(params)}\n"
+    )
+    check(f"export-range-{name}.sql", header + layout(sql))

@@ -1,8 +1,13 @@
 """Running the keyset engine's queries on Datasette's own database connections."""
 
+import asyncio
+import concurrent.futures
 import contextlib
 import itertools
+import math
+import threading
 import time
+import weakref
 
 from datasette.database import QueryInterrupted
 from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
@@ -16,24 +21,59 @@ BUDGET_CHECK_INSTRUCTIONS = 10_000
 
 
 @contextlib.contextmanager
-def time_limit(conn, milliseconds, budget=None):
-    """Interrupt the query once `milliseconds` have passed or, with a `budget`, once it has
-    run about that many SQLite VM instructions: a bound on its work that is the same on
-    every machine."""
-    deadline = time.perf_counter() + milliseconds / 1000
+def time_limit(conn, milliseconds, budget=None, stop=None):
+    """Interrupt the query once `milliseconds` have passed (never, for None) or, with a
+    `budget`, once it has run about that many SQLite VM instructions: a bound on its work
+    that is the same on every machine; or once the threading.Event `stop` is set."""
+    deadline = math.inf if milliseconds is None else time.perf_counter() + milliseconds / 1000
     every = TIME_LIMIT_CHECK_INSTRUCTIONS if budget is None else BUDGET_CHECK_INSTRUCTIONS
     checks = itertools.count(1)
     most_checks = None if budget is None else budget // every
 
-    def stop():  # true interrupts the query
+    def interrupt():  # true interrupts the query
         over_budget = most_checks is not None and next(checks) > most_checks
-        return over_budget or time.perf_counter() >= deadline
+        stopped = stop is not None and stop.is_set()
+        return over_budget or stopped or time.perf_counter() >= deadline
 
-    conn.set_progress_handler(stop, every)
+    conn.set_progress_handler(interrupt, every)
     try:
         yield
     finally:
         conn.set_progress_handler(None, every)
+
+
+def _run(conn, sql, params, time_limit_ms, budget, stop):
+    """One query on `conn`, its rows as plain tuples; QueryInterrupted past its bounds."""
+    if stop.is_set():  # cancelled while it waited for a thread
+        raise QueryInterrupted(sqlite3.OperationalError("cancelled"), sql, params)
+    with time_limit(conn, time_limit_ms, budget, stop):
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        try:
+            return cursor.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as error:
+            if error.args == ("interrupted",):
+                raise QueryInterrupted(error, sql, params) from error
+            raise
+        finally:
+            cursor.close()
+
+
+async def _stoppable(run_in_thread):
+    """Await `run_in_thread(stop)`, a query on a worker thread. Cancelled, it sets `stop`,
+    which interrupts the query within a millisecond of work (or before it starts, if it is
+    still waiting for a thread), and waits for the thread to let go: an abandoned export
+    leaves no query running on the threads other requests need."""
+    stop = threading.Event()
+    work = asyncio.ensure_future(run_in_thread(stop))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        stop.set()
+        await asyncio.wait([work])
+        if not work.cancelled():
+            work.exception()  # retrieved: the interruption is expected, not to be logged
+        raise
 
 
 def datasette_execute(datasette, db):
@@ -43,33 +83,70 @@ def datasette_execute(datasette, db):
     It goes through `execute_fn` rather than `db.execute` for the sake of concurrency: a
     plain cursor, and a time limit checked every millisecond rather than every few
     microseconds (see TIME_LIMIT_CHECK_INSTRUCTIONS). A `budget` of VM instructions bounds a
-    query's work as well: past it, as past the time limit, QueryInterrupted.
+    query's work as well: past it, as past the time limit, QueryInterrupted. Cancelling the
+    await stops the query (see _stoppable).
     """
     time_limit_ms = datasette.setting("sql_time_limit_ms")
 
-    def run(sql, params, conn, budget):
-        with time_limit(conn, time_limit_ms, budget):
-            cursor = conn.cursor()
-            cursor.row_factory = None
-            try:
-                return cursor.execute(sql, params).fetchall()
-            except sqlite3.OperationalError as error:
-                if error.args == ("interrupted",):
-                    raise QueryInterrupted(error, sql, params) from error
-                raise
-            finally:
-                cursor.close()
+    async def execute(sql, params, budget=None):
+        return await _stoppable(
+            lambda stop: db.execute_fn(
+                lambda conn: _run(conn, sql, params, time_limit_ms, budget, stop)
+            )
+        )
+
+    return execute
+
+
+@contextlib.asynccontextmanager
+async def threaded_execute(path, threads, prepare):
+    """The keyset engine's `execute` for the SQLite file at `path` without Datasette (the
+    command line): `threads` worker threads, each with its own connection, made ready by
+    `prepare(conn)`; no time limit. Cancelling the await stops the query, as above."""
+    local, connections = threading.local(), []
+
+    def connection():
+        if not hasattr(local, "conn"):
+            local.conn = sqlite3.connect(path, check_same_thread=False)
+            prepare(local.conn)
+            connections.append(local.conn)
+        return local.conn
+
+    executor = concurrent.futures.ThreadPoolExecutor(threads, "seller-export")
+    loop = asyncio.get_running_loop()
 
     async def execute(sql, params, budget=None):
-        return await db.execute_fn(lambda conn: run(sql, params, conn, budget))
+        return await _stoppable(
+            lambda stop: loop.run_in_executor(
+                executor, lambda: _run(connection(), sql, params, None, budget, stop)
+            )
+        )
 
-    return execute
+    try:
+        yield execute
+    finally:
+        executor.shutdown(wait=True)
+        for conn in connections:
+            conn.close()
 
 
-def connection_execute(conn):
-    """The keyset engine's `execute` for a plain sqlite3 connection (the command line)."""
+class SharedThreads:
+    """At most `count` queries of whole exports at once on a Datasette instance, however many
+    exports run: Datasette's read threads serve every request, so exports leave one free."""
 
-    async def execute(sql, params):
-        return conn.execute(sql, params).fetchall()
+    def __init__(self, count):
+        self.count = count
+        self._semaphores = weakref.WeakKeyDictionary()  # one per event loop
 
-    return execute
+    def limit(self, execute):
+        """`execute`, waiting for a free place before each query."""
+
+        async def limited(sql, params, **options):
+            loop = asyncio.get_running_loop()
+            semaphore = self._semaphores.get(loop)
+            if semaphore is None:
+                semaphore = self._semaphores[loop] = asyncio.Semaphore(self.count)
+            async with semaphore:
+                return await execute(sql, params, **options)
+
+        return limited

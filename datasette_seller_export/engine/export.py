@@ -7,13 +7,20 @@ import os
 import re
 import tempfile
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import AsyncIterator
 
-from .database import connection_execute
-from .encoders import UTF8_BOM, Format
-from .keyset import DEFAULT_SORT, Execute, Selection, iter_batches
+from .database import threaded_execute
+from .encoders import UTF8_BOM, Format, register_functions
+from .keyset import (
+    DEFAULT_SORT,
+    LISTED_MATCHES,
+    Execute,
+    Selection,
+    iter_batches,
+    with_search_plan,
+)
 
 # A search through the trigram index whose matches are too many to list costs each batch query
 # a fixed ~40 ms (SQLite builds the set of matching rowids for every statement), so its export
@@ -29,6 +36,7 @@ class ExportPlan:
     batch_size: int
     escape_formulas: bool = True
     bom: bool = False
+    parallel_batches: int = 1  # batch queries under way at once (see keyset.iter_batches)
 
 
 async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> AsyncIterator[bytes]:
@@ -44,22 +52,33 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     search = plan.selection.search
     if search is not None and search.uses_index and search.matches is None:
         batch_size = max(batch_size, SEARCHED_BATCH_SIZE)
-    batches = iter_batches(execute, plan.selection, row_sql, batch_size, fmt.separator)
-    async for batch in batches:
-        if on_batch is not None:
-            on_batch(batch.count)
-        yield head + batch.encoded if first else fmt.separator + batch.encoded
-        first = False
+    batches = iter_batches(
+        execute, plan.selection, row_sql, batch_size, fmt.separator, plan.parallel_batches
+    )
+    # Closed as soon as the export stops, not when collected: that cancels the batch queries
+    # under way at once.
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            if on_batch is not None:
+                on_batch(batch.count)
+            yield head + batch.encoded if first else fmt.separator + batch.encoded
+            first = False
     yield head + fmt.suffix if first else fmt.suffix
 
 
-def write_export(conn, plan: ExportPlan, out, on_batch=None):
-    """The whole export from a plain sqlite3 connection into the binary file `out`: the same
-    chunks, from the same code, as the HTTP endpoint sends."""
+def write_export(path, plan: ExportPlan, out, on_batch=None):
+    """The whole export from the SQLite file at `path` into the binary file `out`: the same
+    chunks, from the same code, as the HTTP endpoint sends, with the search planned for an
+    export as the endpoint plans it."""
 
     async def run():
-        async for chunk in export_chunks(connection_execute(conn), plan, on_batch):
-            out.write(chunk)
+        threads = plan.parallel_batches
+        async with threaded_execute(path, threads, register_functions) as execute:
+            selection = await with_search_plan(execute, plan.selection, LISTED_MATCHES)
+            chunks = export_chunks(execute, replace(plan, selection=selection), on_batch)
+            async with contextlib.aclosing(chunks):
+                async for chunk in chunks:
+                    out.write(chunk)
 
     asyncio.run(run())
 

@@ -39,6 +39,7 @@ async def export_view(datasette, request, send, receive):
         batch_size=resolved.config.batch_size,
         escape_formulas=resolved.config.csv_escape_formulas,
         bom=resolved.bom,
+        parallel_batches=resolved.config.parallel_batches,
     )
     headers = {
         "content-type": fmt.content_type,
@@ -47,7 +48,7 @@ async def export_view(datasette, request, send, receive):
     }
     if request.method == "HEAD":
         return await send_head(send, headers)  # checked as GET is, nothing read or encoded
-    chunks = export_chunks(resolved.execute, plan)
+    chunks = export_chunks(resolved.config.export_threads.limit(resolved.execute), plan)
     try:
         first_chunk = await chunks.__anext__()
     except DATABASE_ERRORS as error:

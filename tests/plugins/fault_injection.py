@@ -1,10 +1,12 @@
 """Test-only plugin, loaded into a served Datasette with --plugins-dir.
 
 It wraps the database layer every surface reads through (`engine.database.datasette_execute`:
-the exports, the API, the browse page), counts its queries (GET /-/test/batches) and, when told
-by environment variables, slows each one down or makes every Nth one fail (with the message
-TEST_FAULT_MESSAGE, if given), so that the tests can watch a real server stop an abandoned
-export, abort a failing one, and report a failure on every surface.
+the exports, the API, the browse page), counts its queries (GET /-/test/batches: `count`, and
+`under_way`, those not yet returned) and, when told by environment variables, slows each one
+down or makes every Nth one fail (with the message TEST_FAULT_MESSAGE, if given), so that the
+tests can watch a real server stop an abandoned export, abort a failing one, and report a
+failure on every surface. A parallel export's walks for boundaries (the only queries with a
+`step` parameter) are not batches: they are neither counted nor failed.
 """
 
 import asyncio
@@ -16,7 +18,7 @@ from datasette.utils.asgi import Response
 
 from datasette_seller_export.engine import database
 
-batches = {"count": 0}
+batches = {"count": 0, "under_way": 0}
 
 
 @hookimpl
@@ -30,12 +32,19 @@ def startup(datasette):
         execute = real_datasette_execute(datasette, db)
 
         async def faulty_execute(sql, params, **options):
+            if "step" in params:
+                return await execute(sql, params, **options)
             batches["count"] += 1
+            count = batches["count"]
             if delay:
                 await asyncio.sleep(delay)
-            if fail_every and batches["count"] % fail_every == 0:
-                raise sqlite3.OperationalError(message.format(count=batches["count"]))
-            return await execute(sql, params, **options)
+            if fail_every and count % fail_every == 0:
+                raise sqlite3.OperationalError(message.format(count=count))
+            batches["under_way"] += 1
+            try:
+                return await execute(sql, params, **options)
+            finally:
+                batches["under_way"] -= 1
 
         return faulty_execute
 
