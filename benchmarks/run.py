@@ -3,14 +3,18 @@
     python benchmarks/run.py                     # 1,000,000 sellers in 20 orgs, 3 runs
     python benchmarks/run.py --rows 200000 --runs 2 --skip-datasette   # a quick look
 
-It builds the data with `datasette seller-export demo` (kept in benchmarks/results/ for the
-next run), starts `datasette serve` on 127.0.0.1, and measures, in one run and interleaved:
-the plugin's CSV, JSON and NDJSON exports, Datasette's `.csv?_stream=on&_size=max`, and the
-`sqlite3` shell writing CSV, for three organisation sizes. Then four exports at once with a
-small request polled meanwhile, and, with --batch-sizes, the plugin at several batch sizes.
-Clients are curl and the sqlite3 shell (C programs, so the client costs little of the two
-cores). A measurement repeats its request until it has lasted half a second (one request
-for the big organisations); figures are medians of --runs runs with their spread (min-max).
+For each shape of data (--shapes): `demo`, made by `datasette seller-export demo` (awkward
+names, unicode, NULLs), and `plain`, made in SQL (plain ASCII names, 6% of them awkward: a
+quote and a comma, unicode, a line break), both kept in benchmarks/results/ for the next run.
+It starts `datasette serve` on 127.0.0.1 and measures, in one run and interleaved: the
+plugin's CSV, JSON and NDJSON exports, Datasette's `.csv?_stream=on&_size=max`, and the
+`sqlite3` shell writing CSV, for three organisation sizes. Then the biggest organisation at
+each `parallel_batches` of --parallel (each server given enough read threads for it), four
+exports at once against one at parallelism 1 with a small request polled meanwhile, and,
+with --batch-sizes, the plugin at several batch sizes. Clients are curl and the sqlite3
+shell (C programs, so the client costs little of the two cores). A measurement repeats its
+request until it has lasted half a second (one request for the big organisations); figures
+are medians of --runs runs with their spread (min-max).
 """
 
 import argparse
@@ -24,6 +28,9 @@ import threading
 import time
 import urllib.request
 
+import sqlite_utils
+
+from datasette_seller_export.engine.schema import ensure_table
 from datasette_seller_export.testing.server import Server as DatasetteServer
 from datasette_seller_export.testing.server import make_demo_database
 
@@ -44,12 +51,44 @@ def ensure_tool(command, package):
         subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True)
 
 
-def build_database(rows, orgs, seed):
+# Plain sellers: ASCII names but for 6% (a quote and a comma, unicode, a line break), 10% of
+# feedback_percent NULL, 3% soft-deleted, timestamps in the mirror's form, in organisations
+# of equal size (--plain-orgs; 1,000,000 rows in 5: 194,000 live sellers each).
+PLAIN_SQL = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :rows)
+INSERT INTO sellers (id, org_id, display_name, normalized_name, platform, platform_id,
+    times_seen, feedback_percent, feedback_count, flagged, first_seen_run_id, last_seen_run_id,
+    created_at, updated_at, deleted_at)
+SELECT printf('seller-%08d', i), 'org-' || (i % :orgs),
+    CASE i % 50 WHEN 0 THEN 'The "Best" Deals, ' || i WHEN 1 THEN 'Zoë Müller ' || i
+        WHEN 2 THEN 'Two' || char(10) || 'lines ' || i ELSE 'Seller number ' || i END,
+    'seller number ' || i, CASE i % 3 WHEN 0 THEN 'ebay' WHEN 1 THEN 'etsy' ELSE 'amazon' END,
+    CAST(i * 7919 AS TEXT), i % 500 + 1,
+    CASE WHEN i % 10 = 0 THEN NULL ELSE 70 + (i % 300) / 10.0 END, i % 250000, i % 20 = 0,
+    'run-' || (i % 1000), 'run-' || (i % 997),
+    strftime('%Y-%m-%dT%H:%M:%S', 1704067200 + i * 17, 'unixepoch')
+        || printf('.%06dZ', (i * 123457) % 1000000),
+    strftime('%Y-%m-%dT%H:%M:%S.000000Z', 1717200000 + i * 3, 'unixepoch'),
+    CASE WHEN i % 33 = 0 THEN '2024-07-01T00:00:00.000000Z' END
+FROM n
+"""
+
+
+def build_database(rows, orgs, seed, shape="demo"):
     os.makedirs(RESULTS, exist_ok=True)
-    path = os.path.join(RESULTS, f"sellers-{rows}-{orgs}-{seed}.db")
+    name = f"sellers-{rows}-{orgs}-{seed}" if shape == "demo" else f"sellers-plain-{rows}-{orgs}"
+    path = os.path.join(RESULTS, name + ".db")
     if not os.path.exists(path):
         print(f"building {path}", file=sys.stderr)
-        make_demo_database(path + ".tmp", rows, orgs, seed)
+        if shape == "demo":
+            make_demo_database(path + ".tmp", rows, orgs, seed)
+        else:
+            db = sqlite_utils.Database(path + ".tmp")
+            ensure_table(db, indexes=None)
+            with db.conn:
+                db.execute(PLAIN_SQL, {"rows": rows, "orgs": orgs})
+            ensure_table(db)  # the indexes, once the rows are in
+            db.close()
         os.rename(path + ".tmp", path)
     return path
 
@@ -85,14 +124,17 @@ def pick_sizes(counts):
 class Server(DatasetteServer):
     """`datasette serve` over the benchmark database, with its peak RSS sampled on demand."""
 
-    def __init__(self, db_path, batch_size=None):
+    def __init__(self, db_path, batch_size=None, parallel=None):
         args = [db_path, "--root", "--setting", "sql_time_limit_ms", "5000"]
+        plugin = {}
         if batch_size:
-            args += [
-                "-s",
-                "plugins",
-                json.dumps({"datasette-seller-export": {"batch_size": batch_size}}),
-            ]
+            plugin["batch_size"] = batch_size
+        if parallel:
+            plugin["parallel_batches"] = parallel
+            # Exports use at most num_sql_threads - 1 threads: enough for `parallel`.
+            args += ["--setting", "num_sql_threads", str(max(3, parallel + 1))]
+        if plugin:
+            args += ["-s", "plugins", json.dumps({"datasette-seller-export": plugin})]
         super().__init__(args, os.path.join(RESULTS, "server.log"))
         self.cookie = "ds_actor=" + self.cookies({"id": "root"})["ds_actor"]
         self.peak_kb = 0
@@ -228,14 +270,15 @@ def at_once(function, times):
     return time.perf_counter() - start
 
 
-def measure_concurrency(server, db_path, org, count, runs, exports=4):
-    """`exports` CSV exports at once, and /-/versions.json polled meanwhile. As a control,
-    what this machine gives two processes at once: two sqlite3 shells against one."""
+def measure_concurrency(server, single_server, db_path, org, count, runs, exports=4):
+    """`exports` CSV exports at once on `server`, against one export on `single_server`
+    (parallelism 1), and /-/versions.json polled meanwhile. As a control, what this machine
+    gives two processes at once: two sqlite3 shells against one."""
     singles, together, latencies, shell_speedups = [], [], [], []
     for _ in range(runs):
         one_shell = shell(db_path, org)[0]
         shell_speedups.append(2 * one_shell / at_once(lambda: shell(db_path, org), 2))
-        singles.append(count / curl(server, f"/export/sellers/csv?org_id={org}")[0])
+        singles.append(count / curl(single_server, f"/export/sellers/csv?org_id={org}")[0])
         stop = threading.Event()
 
         def poll(stop=stop):
@@ -255,10 +298,10 @@ def measure_concurrency(server, db_path, org, count, runs, exports=4):
     p95 = latencies[int(len(latencies) * 0.95)]
     print(f"\n| {exports} CSV exports of {org} ({count:,} rows) at once | figure |")
     print("|---|---|")
-    print(f"| one export alone, rows/s | {spread(singles)} |")
-    print(f"| {exports} at once, rows/s in all | {spread(together)} |")
+    print(f"| one export alone at parallelism 1, rows/s | {spread(singles)} |")
+    print(f"| {exports} at once at the default parallelism, rows/s in all | {spread(together)} |")
     print(
-        "| speed-up over one alone"
+        "| speed-up over one alone at parallelism 1"
         f" | {statistics.median(together) / statistics.median(singles):.2f}x |"
     )
     print(
@@ -266,6 +309,32 @@ def measure_concurrency(server, db_path, org, count, runs, exports=4):
         f"{p95:.1f} / {latencies[-1]:.1f} |"
     )
     print(f"| control: two sqlite3 shells at once over one | {spread(shell_speedups, '{:.2f}x')} |")
+
+
+def measure_parallelism(db_path, org, counts, runs, parallelisms):
+    """The biggest organisation's exports at each parallel_batches, against the shell."""
+    methods = ["plugin csv", "plugin json", "plugin ndjson", "sqlite3 -csv shell"]
+    print(
+        f"\n| parallel_batches | {org} ({counts[org]:,} rows): csv rows/s | vs shell | json"
+        " | vs shell | ndjson | vs shell | first byte, ms | server RSS growth, MB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for parallel in parallelisms:
+        server = Server(db_path, parallel=parallel)
+        try:
+            results = measure_exports(server, db_path, [org], counts, runs, methods)
+        finally:
+            server.stop()
+        shell_rate = statistics.median(results[("sqlite3 -csv shell", org)]["rows_per_s"])
+        cells = []
+        for name in methods[:3]:
+            rates = results[(name, org)]["rows_per_s"]
+            cells += [spread(rates), f"{statistics.median(rates) / shell_rate:.2f}"]
+        csv = results[("plugin csv", org)]
+        print(
+            f"| {parallel} | {' | '.join(cells)} | {spread(csv['ttfb_ms'], '{:.1f}')}"
+            f" | {spread(csv['rss_mb'], '{:.1f}')} |"
+        )
 
 
 def demo_arguments(description):
@@ -287,6 +356,13 @@ def main():
         action="store_true",
         help="leave out Datasette's own stream (minutes at the biggest size)",
     )
+    parser.add_argument("--shapes", default="demo,plain", help="demo, plain or both")
+    parser.add_argument("--plain-orgs", type=int, default=5, help="organisations of plain data")
+    parser.add_argument(
+        "--parallel",
+        default="1,2,3,4",
+        help="comma-separated parallel_batches to compare on the biggest org ('' for none)",
+    )
     parser.add_argument(
         "--batch-sizes",
         default="",
@@ -296,10 +372,6 @@ def main():
 
     ensure_tool("sqlite3", "sqlite3")
     ensure_tool("curl", "curl")
-    db_path = build_database(args.rows, args.orgs, args.seed)
-    counts = live_counts(db_path)
-    orgs = pick_sizes(counts)
-    methods = [m for m in METHODS if not (args.skip_datasette and m.startswith("datasette"))]
     with open("/proc/cpuinfo") as fp:
         cpu = next(
             (line.split(":", 1)[1].strip() for line in fp if line.startswith("model name")), "?"
@@ -307,19 +379,32 @@ def main():
     shell_version = subprocess.run(
         ["sqlite3", "--version"], capture_output=True, text=True, check=True
     ).stdout.split()[0]
-    print(
-        f"{args.rows:,} sellers in {args.orgs} organisations; {os.cpu_count()} cores, {cpu}; "
-        f"SQLite {shell_version}; "
-        f"{args.runs} runs\n"
-    )
+    print(f"{os.cpu_count()} cores, {cpu}; SQLite {shell_version}; {args.runs} runs")
+    for shape in args.shapes.split(","):
+        orgs = args.orgs if shape == "demo" else args.plain_orgs
+        db_path = build_database(args.rows, orgs, args.seed, shape)
+        print(f"\n## {shape} data: {args.rows:,} sellers in {orgs} organisations\n")
+        measure_shape(args, db_path)
 
+
+def measure_shape(args, db_path):
+    counts = live_counts(db_path)
+    orgs = pick_sizes(counts)
+    biggest = orgs[-1]
+    methods = [m for m in METHODS if not (args.skip_datasette and m.startswith("datasette"))]
     server = Server(db_path)
+    single_server = Server(db_path, parallel=1)
     try:
         results = measure_exports(server, db_path, orgs, counts, args.runs, methods)
         print_export_table(results, orgs, counts, methods)
-        measure_concurrency(server, db_path, orgs[-1], counts[orgs[-1]], args.runs)
+        measure_concurrency(server, single_server, db_path, biggest, counts[biggest], args.runs)
     finally:
         server.stop()
+        single_server.stop()
+
+    if args.parallel:
+        parallelisms = [int(p) for p in args.parallel.split(",")]
+        measure_parallelism(db_path, biggest, counts, args.runs, parallelisms)
 
     if args.batch_sizes:
         print(

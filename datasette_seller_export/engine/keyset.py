@@ -348,10 +348,9 @@ async def iter_batches(execute: Execute, selection, row_sql, batch_size, separat
     elif parallel > 1 and (selection.search is None or not selection.search.uses_index):
         batches = ranged_batches(execute, selection, row_sql, batch_size, separator, parallel)
     else:
-        # One batch after another, each starting where the last ended. A search that walks
-        # the trigram index stays here: each of its queries pays ~40 ms to build the set of
-        # matches, so it reads few, big batches (see export.SEARCHED_BATCH_SIZE), where ranges
-        # of the organisation's index would be many.
+        # A search that walks the trigram index stays sequential: each of its queries pays
+        # ~40 ms to build the set of matches, so it reads few, big batches (see
+        # export.SEARCHED_BATCH_SIZE), where ranges of the organisation's index would be many.
         batches = sequential_batches(execute, selection, row_sql, batch_size, separator)
     async with contextlib.aclosing(batches):
         async for batch in batches:
@@ -359,6 +358,7 @@ async def iter_batches(execute: Execute, selection, row_sql, batch_size, separat
 
 
 async def sequential_batches(execute: Execute, selection, row_sql, batch_size, separator=b""):
+    """Every row, one batch after another, each starting where the last one ended."""
     after = None
     while True:
         batch = await fetch_batch(execute, selection, row_sql, batch_size, after, separator)
@@ -401,33 +401,39 @@ def boundary_query(selection: Selection, step: int, after: Optional[Position] = 
     return " UNION ALL ".join(arms) + " LIMIT 1", params
 
 
+# A parallel export's first range is this small, so that its first bytes go out after a short
+# query: a batch of 2,000 rows takes ~30 ms to encode, which the first byte need not wait for.
+FIRST_RANGE = 200
+
+
 async def _ranges(execute: Execute, selection, step):
-    """`(after, until)` for consecutive ranges of `step` index entries, in the sort's order,
-    from the first row; the last range's `until` is None: it holds the rest."""
-    after = None
+    """`(after, until, size)` for consecutive ranges of `size` index entries, in the sort's
+    order, from the first row: FIRST_RANGE entries (at most `step`), then `step` each. The
+    last range's `until` is None: it holds the rest."""
+    after, size = None, min(step, FIRST_RANGE)
     while True:
-        found = await execute(*boundary_query(selection, step, after))
+        found = await execute(*boundary_query(selection, size, after))
         if not found:
-            yield after, None
+            yield after, None, size
             return
         until = Position(*found[0])
-        yield after, until
-        after = until
+        yield after, until, size
+        after, size = until, step
 
 
-async def _fetch_range(execute: Execute, selection, row_sql, separator, step, after, until):
+async def _fetch_range(execute: Execute, selection, row_sql, separator, after, until, size):
     """The live rows of one range (after `after`, up to `until`), encoded and joined. A range
-    holds `step` index entries, so one query of `step + 1` rows reads it whole; rows written
+    holds `size` index entries, so one query of `size + 1` rows reads it whole; rows written
     into it since its boundaries were found may take it past that, and then it reads on."""
     encoded, count = [], 0
     while True:
         batch = await fetch_batch(
-            execute, selection, row_sql, step + 1, after, separator, False, until
+            execute, selection, row_sql, size + 1, after, separator, until=until
         )
         if batch.count:
             encoded.append(batch.encoded)
             count += batch.count
-        if batch.count <= step:
+        if batch.count <= size:
             return Batch(encoded=separator.join(encoded), count=count, position=None)
         after = batch.position
 
@@ -435,8 +441,9 @@ async def _fetch_range(execute: Execute, selection, row_sql, separator, step, af
 async def ranged_batches(
     execute: Execute, selection, row_sql, batch_size, separator=b"", parallel=2
 ):
-    """Every row, as one Batch per range of `batch_size` index entries, with up to `parallel`
-    batch queries under way at once and the batches handed on in order.
+    """Every row, as one Batch per range of `batch_size` index entries (the first smaller, see
+    FIRST_RANGE), with up to `parallel` batch queries under way at once and the batches handed
+    on in order.
 
     A batch that starts where the last one ended cannot start before that one is done; so the
     boundaries come first, from a key-only walk of the index (boundaries_query), and each
@@ -445,8 +452,8 @@ async def ranged_batches(
     from the same keyset order as the rows, so a row is never in two ranges.
     """
     jobs = (
-        _fetch_range(execute, selection, row_sql, separator, batch_size, after, until)
-        async for after, until in _ranges(execute, selection, batch_size)
+        _fetch_range(execute, selection, row_sql, separator, after, until, size)
+        async for after, until, size in _ranges(execute, selection, batch_size)
     )
     async for batch in in_order(jobs, parallel):
         if batch.count:
