@@ -161,8 +161,8 @@ class Server(DatasetteServer):
         return self.peak_kb
 
 
-def curl(server, path):
-    """(seconds, seconds to first byte, bytes) for one GET, body thrown away."""
+def curl(server, path, *options):
+    """(seconds, seconds to first byte, bytes received) for one GET, body thrown away."""
     out = subprocess.run(
         [
             "curl",
@@ -174,6 +174,7 @@ def curl(server, path):
             server.cookie,
             "-w",
             "%{time_total} %{time_starttransfer} %{size_download}",
+            *options,
             server.url + path,
         ],
         check=True,
@@ -272,13 +273,16 @@ def at_once(function, times):
 
 def measure_concurrency(server, single_server, db_path, org, count, runs, exports=4):
     """`exports` CSV exports at once on `server`, against one export on `single_server`
-    (parallelism 1), and /-/versions.json polled meanwhile. As a control, what this machine
-    gives two processes at once: two sqlite3 shells against one."""
-    singles, together, latencies, shell_speedups = [], [], [], []
+    (parallelism 1): alone, then with /-/versions.json polled meanwhile (a request 20 ms
+    after each answer: the faster it answers, the more of the two cores it takes). As a
+    control, what this machine gives two processes at once: two sqlite3 shells against one."""
+    singles, alone, together, latencies, shell_speedups = [], [], [], [], []
+    export = lambda: curl(server, f"/export/sellers/csv?org_id={org}")  # noqa: E731
     for _ in range(runs):
         one_shell = shell(db_path, org)[0]
         shell_speedups.append(2 * one_shell / at_once(lambda: shell(db_path, org), 2))
         singles.append(count / curl(single_server, f"/export/sellers/csv?org_id={org}")[0])
+        alone.append(exports * count / at_once(export, exports))
         stop = threading.Event()
 
         def poll(stop=stop):
@@ -290,20 +294,21 @@ def measure_concurrency(server, single_server, db_path, org, count, runs, export
 
         poller = threading.Thread(target=poll)
         poller.start()
-        seconds = at_once(lambda: curl(server, f"/export/sellers/csv?org_id={org}"), exports)
-        together.append(exports * count / seconds)
+        together.append(exports * count / at_once(export, exports))
         stop.set()
         poller.join()
     latencies.sort()
     p95 = latencies[int(len(latencies) * 0.95)]
+    single = statistics.median(singles)
     print(f"\n| {exports} CSV exports of {org} ({count:,} rows) at once | figure |")
     print("|---|---|")
     print(f"| one export alone at parallelism 1, rows/s | {spread(singles)} |")
-    print(f"| {exports} at once at the default parallelism, rows/s in all | {spread(together)} |")
+    print(f"| {exports} at once at the default parallelism, rows/s in all | {spread(alone)} |")
     print(
-        "| speed-up over one alone at parallelism 1"
-        f" | {statistics.median(together) / statistics.median(singles):.2f}x |"
+        f"| speed-up over one alone at parallelism 1 | {statistics.median(alone) / single:.2f}x |"
     )
+    print(f"| the same with /-/versions.json polled, rows/s in all | {spread(together)} |")
+    print(f"| speed-up over one alone, polled | {statistics.median(together) / single:.2f}x |")
     print(
         f"| /-/versions.json meanwhile, p95 / max ms ({len(latencies)} requests) | "
         f"{p95:.1f} / {latencies[-1]:.1f} |"
@@ -337,6 +342,44 @@ def measure_parallelism(db_path, org, counts, runs, parallelisms):
         )
 
 
+# 100 Mbit/s, in bytes a second: curl --limit-rate reads no faster, as a slow network would.
+SLOW_NETWORK = 12_500_000
+
+
+def measure_encodings(server, db_path, org, count, runs):
+    """The biggest organisation's CSV in each content coding: rows/s against the shell's
+    uncompressed CSV, bytes on the wire, first byte, and delivery to a reader at 100 Mbit/s.
+    curl keeps the body as it arrives (no --compressed), so the bytes are the wire's."""
+    figures = {}
+    for _ in range(runs):
+        shell_rate = count / shell(db_path, org)[0]
+        for encoding in ("identity", "gzip", "zstd"):
+            accept = ["-H", f"Accept-Encoding: {encoding}"]
+            path = f"/export/sellers/csv?org_id={org}"
+            seconds, ttfb, size = curl(server, path, *accept)
+            slow = curl(server, path, *accept, "--limit-rate", str(SLOW_NETWORK))[0]
+            entry = figures.setdefault(encoding, {"rate": [], "ratio": [], "ttfb": [], "slow": []})
+            entry["rate"].append(count / seconds)
+            entry["ratio"].append(count / seconds / shell_rate)
+            entry["ttfb"].append(ttfb * 1000)
+            entry["slow"].append(slow)
+            entry["bytes"] = size
+    identity = figures["identity"]
+    print(
+        f"\n| {org} ({count:,} rows) as CSV | rows/s | vs shell | bytes on the wire"
+        " | first byte, ms | at 100 Mbit/s, s | sooner than identity |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for encoding, entry in figures.items():
+        sooner = statistics.median(identity["slow"]) / statistics.median(entry["slow"])
+        share = entry["bytes"] / identity["bytes"]
+        print(
+            f"| {encoding} | {spread(entry['rate'])} | {spread(entry['ratio'], '{:.2f}')}"
+            f" | {entry['bytes']:,} ({share:.0%}) | {spread(entry['ttfb'], '{:.1f}')}"
+            f" | {spread(entry['slow'], '{:.1f}')} | {sooner:.2f}x |"
+        )
+
+
 def demo_arguments(description):
     """The command line every benchmark on the demo database shares."""
     parser = argparse.ArgumentParser(
@@ -358,6 +401,14 @@ def main():
     )
     parser.add_argument("--shapes", default="demo,plain", help="demo, plain or both")
     parser.add_argument("--plain-orgs", type=int, default=5, help="organisations of plain data")
+    parser.add_argument(
+        "--skip-concurrency", action="store_true", help="leave out four exports at once"
+    )
+    parser.add_argument(
+        "--encodings",
+        action="store_true",
+        help="the biggest organisation's CSV in zstd and gzip, and at 100 Mbit/s",
+    )
     parser.add_argument(
         "--parallel",
         default="1,2,3,4",
@@ -397,7 +448,10 @@ def measure_shape(args, db_path):
     try:
         results = measure_exports(server, db_path, orgs, counts, args.runs, methods)
         print_export_table(results, orgs, counts, methods)
-        measure_concurrency(server, single_server, db_path, biggest, counts[biggest], args.runs)
+        if not args.skip_concurrency:
+            measure_concurrency(server, single_server, db_path, biggest, counts[biggest], args.runs)
+        if args.encodings:
+            measure_encodings(server, db_path, biggest, counts[biggest], args.runs)
     finally:
         server.stop()
         single_server.stop()

@@ -8,7 +8,6 @@ from conftest import build_sellers_db
 
 from datasette_seller_export.engine.keyset import (
     DEFAULT_SORT,
-    FIRST_RANGE,
     Position,
     Search,
     Selection,
@@ -291,20 +290,4 @@ async def test_a_range_that_rows_were_written_into_reads_on(tmp_path):
     assert ids == expected_in_order(conn, selection)
     assert set(before) | set(written) == set(ids)
     assert batches[0].count > 10
-    conn.close()
-
-
-@pytest.mark.asyncio
-async def test_a_parallel_exports_first_range_is_small_so_its_first_byte_is_quick(tmp_path):
-    path = build_sellers_db(tmp_path / "s.db", {"o": 700})
-    conn = sqlite3.connect(path)
-    selection = Selection("sellers", "o")
-    batches = [b async for b in ranged_batches(sync_execute(conn), selection, ROW_SQL, 2000)]
-    first_entries = conn.execute(
-        "SELECT deleted_at IS NULL FROM sellers WHERE org_id = 'o'"
-        " ORDER BY created_at DESC, id DESC LIMIT ?",
-        [FIRST_RANGE],
-    ).fetchall()
-    live = sum(row[0] for row in first_entries)
-    assert [b.count for b in batches] == [live, 700 - live]
     conn.close()
