@@ -18,7 +18,13 @@ setup(
     packages=find_packages(include=["datasette_seller_export", "datasette_seller_export.*"]),
     entry_points={"datasette": ["seller_export = datasette_seller_export"]},
     package_data={"datasette_seller_export": ["templates/*.html"]},
-    install_requires=["datasette>=1.0a41", "sqlite-utils>=3.35", "cryptography>=42"],
+    install_requires=[
+        "datasette>=1.0a41",
+        "sqlite-utils>=3.35",
+        "cryptography>=42",
+        # zstd for the exports; Python 3.14 has its own.
+        "zstandard>=0.22; python_version < '3.14'",
+    ],
     extras_require={
         # `datasette seller-export sync --from postgresql://...`
         "postgres": ["psycopg[binary]>=3.1"],
@@ -31,6 +37,8 @@ setup(
             "selenium",
             # A published sign-in plugin, for the tests of a deployment behind one.
             "datasette-auth-passwords>=1.1.1",
+            # Datasette's published gzip middleware, for the test of the two together.
+            "datasette-gzip>=0.3",
             "ruff==0.17.6",
         ],
     },

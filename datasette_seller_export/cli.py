@@ -20,6 +20,7 @@ from .config import (
     MAX_BATCH_SIZE,
     MAX_PARALLEL_BATCHES,
 )
+from .engine.compression import EXTENSIONS, STREAMS
 from .engine.encoders import FORMATS, register_functions
 from .engine.export import ExportPlan, atomic_file, write_export
 from .engine.keyset import (
@@ -114,6 +115,11 @@ def demo(db_path, table, rows, orgs, seed):
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: standard output)"
 )
+@click.option(
+    "--compress",
+    type=click.Choice(list(STREAMS)),
+    help="Compress the export (default: as -o's name ends, .zst or .gz, else not at all)",
+)
 @click.option("--bom", is_flag=True, help="CSV only: start with a UTF-8 byte-order mark, for Excel")
 @click.option(
     "--escape-formulas/--no-escape-formulas",
@@ -145,6 +151,7 @@ def export_command(
     sort_ascending,
     sort_descending,
     output,
+    compress,
     bom,
     escape_formulas,
     batch_size,
@@ -164,6 +171,7 @@ def export_command(
         raise click.BadParameter(str(error), param_hint="--sort") from None
     if bom and format_name != "csv":
         raise click.BadParameter("--bom is for CSV only", param_hint="--bom")
+    encoding = _output_encoding(output, compress)
     problem = sqlite_version_problem(sqlite3.sqlite_version_info)
     if problem:
         raise click.ClickException(problem)
@@ -184,13 +192,27 @@ def export_command(
         selection, FORMATS[format_name], batch_size, escape_formulas, bom, parallel_batches
     )
     if output is None:
-        write_export(db_path, plan, sys.stdout.buffer)
+        write_export(db_path, plan, sys.stdout.buffer, encoding=encoding)
         return
     total = conn.execute(*count_query(selection)).fetchone()[0]
     with click.progressbar(length=total, label=f"Exporting {org_id}", file=sys.stderr) as bar:
         with atomic_file(output) as out:
-            write_export(db_path, plan, out, on_batch=bar.update)
+            write_export(db_path, plan, out, on_batch=bar.update, encoding=encoding)
     click.echo(f"{output}: {total:,} sellers of {org_id}", err=True)
+
+
+def _output_encoding(output, compress):
+    """The coding the export is written in: --compress, else the one -o's name ends with."""
+    named = next(
+        (name for name, ext in EXTENSIONS.items() if output and output.endswith(ext)), None
+    )
+    if compress and named and compress != named:
+        raise click.BadParameter(
+            f"{output} ends in {EXTENSIONS[named]}, which is {named}, not {compress}: "
+            f"name the file {output[: -len(EXTENSIONS[named])]}{EXTENSIONS[compress]}",
+            param_hint="--compress",
+        )
+    return compress or named or "identity"
 
 
 @seller_export.command(name="import")

@@ -1,5 +1,6 @@
 import os
 import random
+import socket
 import urllib.parse
 
 import pytest
@@ -8,9 +9,15 @@ import sqlite_utils
 from click.testing import CliRunner
 from datasette.app import Datasette
 from datasette.cli import cli
+from datasette.plugins import pm
 
 from datasette_seller_export.engine.schema import ensure_table
 from datasette_seller_export.testing.server import Server
+
+# datasette-gzip is installed for the test that serves it beside this plugin (see
+# testing/server.OPT_IN_PLUGINS); in process, as in every other server, it stays out.
+if pm.get_plugin("gzip") is not None:
+    pm.unregister(name="gzip")
 
 HERE = os.path.dirname(__file__)
 REPO = os.path.dirname(HERE)
@@ -178,3 +185,39 @@ def serve(tmp_path):
     yield start
     for server in servers:
         server.stop()
+
+
+def raw_get(server, path, actor, read_chunks=None, headers=(), method="GET"):
+    """A request over a raw socket, the chunked body decoded by hand and nothing else (no
+    content coding undone): `(status, headers, chunks, complete)`. With `read_chunks`, hang
+    up after that many chunks; `headers` are more request headers, as (name, value) pairs."""
+    cookie = "ds_actor=" + server.cookies(actor)["ds_actor"]
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
+    lines = [f"{method} {path} HTTP/1.1", "Host: localhost", f"Cookie: {cookie}"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    reader = sock.makefile("rb")
+    status = int(reader.readline().split()[1])
+    answer = {}
+    while (line := reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        answer[name.lower()] = value.strip()
+    chunks, complete = [], method == "HEAD"
+    if not complete and "content-length" in answer:  # a body sent whole, not chunked
+        chunks.append(reader.read(int(answer["content-length"])))
+        complete = len(chunks[0]) == int(answer["content-length"])
+    try:
+        while not complete and (read_chunks is None or len(chunks) < read_chunks):
+            size_line = reader.readline()
+            if not size_line:
+                break  # the server closed the connection mid-body
+            size = int(size_line.strip(), 16)
+            if size == 0:
+                complete = reader.readline() == b"\r\n"
+                break
+            chunks.append(reader.read(size))
+            reader.readline()
+    finally:
+        reader.close()
+        sock.close()
+    return status, answer, chunks, complete

@@ -3,12 +3,14 @@ round-trip, all or nothing."""
 
 import asyncio
 import csv
+import gzip
 import io
 import json
 import os
 import sqlite3
 
 import pytest
+import zstandard
 from click.testing import CliRunner
 from conftest import build_sellers_db, run_cli
 from datasette.cli import cli
@@ -49,8 +51,36 @@ def test_export_to_standard_output_with_bom(sellers_db):
 
 
 @pytest.mark.parametrize(
+    "name, args, coding",
+    [
+        ("out.csv.gz", [], "gzip"),
+        ("out.csv.zst", [], "zstd"),
+        ("out.csv", ["--compress", "zstd"], "zstd"),
+        ("out.gz", ["--compress", "gzip"], "gzip"),
+        (None, ["--compress", "gzip"], "gzip"),
+    ],
+)
+def test_export_compresses_as_the_file_name_or_compress_says(
+    sellers_db, tmp_path, name, args, coding
+):
+    command = ["seller-export", "export", sellers_db, "--org", "org-a", *args]
+    if name:
+        command += ["-o", str(tmp_path / name)]
+    result = CliRunner().invoke(cli, command, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = (tmp_path / name).read_bytes() if name else result.stdout_bytes
+    if coding == "gzip":
+        decoded = gzip.decompress(data)
+    else:
+        decoded = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    assert decoded == expected_export(sellers_db, "org-a", "csv").encode()
+
+
+@pytest.mark.parametrize(
     "args,message",
     [
+        (["--compress", "zstd"], "out.csv.gz ends in .gz, which is gzip, not zstd: name the file"),
+        (["--compress", "brotli"], "'brotli' is not one of"),
         (["--flagged", "maybe"], "flagged='maybe'"),
         (["--format", "json", "--bom"], "--bom is for CSV only"),
         (["--table", "nope"], "no table 'nope'"),
@@ -59,7 +89,7 @@ def test_export_to_standard_output_with_bom(sellers_db):
 )
 def test_export_refuses_bad_arguments_and_writes_nothing(sellers_db, tmp_path, args, message):
     (tmp_path / "out").mkdir()
-    out = tmp_path / "out" / "out.csv"
+    out = tmp_path / "out" / ("out.csv.gz" if "--compress" in args else "out.csv")
     result = CliRunner().invoke(
         cli, ["seller-export", "export", sellers_db, "--org", "org-a", "-o", str(out), *args]
     )

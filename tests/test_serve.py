@@ -2,13 +2,12 @@
 
 import json
 import os
-import socket
 import subprocess
 import time
 
 import httpx
 import pytest
-from conftest import HERE, build_sellers_db
+from conftest import HERE, build_sellers_db, raw_get
 
 from datasette_seller_export.testing.oracle import expected_export, expected_rows
 
@@ -36,36 +35,6 @@ def server_args(tmp_path, big_db):
         )
     )
     return [big_db, "-c", str(config), "--plugins-dir", os.path.join(HERE, "plugins")]
-
-
-def raw_get(server, path, actor, read_chunks=None):
-    """GET over a raw socket, decoding the chunked body by hand: `(status, headers, chunks,
-    complete)`. With `read_chunks`, hang up after that many chunks."""
-    cookie = "ds_actor=" + server.cookies(actor)["ds_actor"]
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=20)
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n".encode())
-    reader = sock.makefile("rb")
-    status = int(reader.readline().split()[1])
-    headers = {}
-    while (line := reader.readline()) not in (b"\r\n", b""):
-        name, _, value = line.decode().partition(":")
-        headers[name.lower()] = value.strip()
-    chunks, complete = [], False
-    try:
-        while read_chunks is None or len(chunks) < read_chunks:
-            size_line = reader.readline()
-            if not size_line:
-                break  # the server closed the connection mid-body
-            size = int(size_line.strip(), 16)
-            if size == 0:
-                complete = reader.readline() == b"\r\n"
-                break
-            chunks.append(reader.read(size))
-            reader.readline()
-    finally:
-        reader.close()
-        sock.close()
-    return status, headers, chunks, complete
 
 
 def test_the_body_streams_in_batches_and_equals_the_direct_query(serve, server_args, big_db):

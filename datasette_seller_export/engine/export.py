@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import AsyncIterator
 
+from .compression import compressed
 from .database import threaded_execute
 from .encoders import UTF8_BOM, Format, register_functions
 from .keyset import (
@@ -66,16 +67,17 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     yield head + fmt.suffix if first else fmt.suffix
 
 
-def write_export(path, plan: ExportPlan, out, on_batch=None):
+def write_export(path, plan: ExportPlan, out, on_batch=None, encoding="identity"):
     """The whole export from the SQLite file at `path` into the binary file `out`: the same
     chunks, from the same code, as the HTTP endpoint sends, with the search planned for an
-    export as the endpoint plans it."""
+    export as the endpoint plans it, and compressed with `encoding` (see compression.py)."""
 
     async def run():
         threads = plan.parallel_batches
         async with threaded_execute(path, threads, register_functions) as execute:
             selection = await with_search_plan(execute, plan.selection, LISTED_MATCHES)
-            chunks = export_chunks(execute, replace(plan, selection=selection), on_batch)
+            plan_searched = replace(plan, selection=selection)
+            chunks = compressed(export_chunks(execute, plan_searched, on_batch), encoding)
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
                     out.write(chunk)

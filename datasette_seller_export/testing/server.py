@@ -1,6 +1,7 @@
 """A real `datasette serve` process on 127.0.0.1, for the tests, the benchmarks and the stress
 run alike. The standard library and Datasette only, so a benchmark needs no test extras."""
 
+import importlib.metadata
 import os
 import signal
 import socket
@@ -15,6 +16,21 @@ from datasette.app import Datasette
 # The served instance's secret, so that a client can sign its own `ds_actor` cookie.
 SECRET = "test-secret-for-signed-cookies"
 START_TIMEOUT_SECONDS = 30
+
+
+# Installed for the tests that serve it beside this plugin; every other server runs without it.
+OPT_IN_PLUGINS = ("datasette-gzip",)
+
+
+def installed_plugins(also=()):
+    """The installed Datasette plugins a server loads: all but OPT_IN_PLUGINS, plus `also`,
+    as DATASETTE_LOAD_PLUGINS names them."""
+    names = {
+        dist.metadata["Name"]
+        for dist in importlib.metadata.distributions()
+        if any(entry.group == "datasette" for entry in dist.entry_points)
+    }
+    return sorted(name for name in names if name not in OPT_IN_PLUGINS or name in also)
 
 
 def free_port():
@@ -37,10 +53,11 @@ def actor_cookie(actor, secret=SECRET):
 class Server:
     """`datasette serve ARGS` with its output in `log_path`; `stop()` ends it."""
 
-    def __init__(self, args, log_path, env_extra=None):
+    def __init__(self, args, log_path, env_extra=None, plugins=()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, DATASETTE_SECRET=SECRET, **(env_extra or {}))
+        env["DATASETTE_LOAD_PLUGINS"] = ",".join(installed_plugins(also=plugins))
         # A file, not a pipe: a pipe nobody reads fills up with the access log and then
         # blocks the server on its next write.
         self.log_path = log_path

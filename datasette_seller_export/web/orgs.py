@@ -5,10 +5,11 @@ present in the mirror, found by stepping through the keyset index (one seek per 
 rather than scanning every row.
 """
 
-from datasette.utils.asgi import Response
+import json
 
 from ..engine.schema import quote_identifier
 from .request import DATABASE_ERRORS, NO_ORG, RequestError, database_error, resolve_request
+from .streaming import one_chunk, send_answer
 
 ORGS_ROUTE = r"^/-/sellers/orgs\.json$"
 MAX_MIRROR_ORGS = 10_000
@@ -34,7 +35,7 @@ async def org_choices(resolved, limit=MAX_MIRROR_ORGS):
     return [row[0] for row in rows]
 
 
-async def orgs_view(datasette, request):
+async def orgs_view(datasette, request, send, receive):
     try:
         resolved = await resolve_request(datasette, request, scope=NO_ORG)
         try:
@@ -43,4 +44,7 @@ async def orgs_view(datasette, request):
             raise database_error(error, datasette) from None
     except RequestError as error:
         return error.json_response()
-    return Response.json({"ok": True, "orgs": orgs, "any_org": resolved.access.can_read_any_org})
+    answer = {"ok": True, "orgs": orgs, "any_org": resolved.access.can_read_any_org}
+    body = json.dumps(answer).encode()
+    headers = {"content-type": "application/json; charset=utf-8"}
+    return await send_answer(datasette, request, send, receive, headers, one_chunk(body), "orgs")

@@ -2,6 +2,7 @@
 the actor's access, the parameters, the organisation and the paging position. Whatever stops
 it is a RequestError, which each view turns into Datasette's JSON error or its HTML page."""
 
+import logging
 from dataclasses import dataclass
 from typing import Optional
 
@@ -24,9 +25,9 @@ from .params import (
     parse_query_string,
     parse_size,
 )
-from .streaming import log
 from .tokens import FIRST_PAGE, PageStart, TokenError, decode_token, token_key
 
+log = logging.getLogger("datasette_seller_export")
 DATABASE_ERRORS = (sqlite3.Error, QueryInterrupted)
 # The parameters a view may accept beyond the filters, each parsed here.
 PAGING_PARAMETERS = ("_size", "_next")

@@ -1,14 +1,85 @@
-"""Sending an export over ASGI: errors before the first byte as JSON, after it as an aborted
+"""Sending every seller answer with a body over ASGI, streamed export or JSON page: its content
+coding, its headers, errors before the first byte as JSON and after it as an aborted
 connection, and a client that hangs up stops the export within one batch.
 
-Datasette's `AsgiStream` does neither: it never reads `receive`, so it cannot see a
-disconnect, and it always ends the body cleanly, so a failed export would look complete.
+Datasette's `AsgiStream` does neither of the last two: it never reads `receive`, so it cannot
+see a disconnect, and it always ends the body cleanly, so a failed export would look complete.
 """
 
 import asyncio
-import logging
+from typing import AsyncIterator, Optional
 
-log = logging.getLogger("datasette_seller_export")
+from datasette.utils.asgi import Response
+
+from ..engine.compression import STREAMS, compressed
+from .encoding import IDENTITY, NotAcceptable, choose_encoding
+from .request import DATABASE_ERRORS, RequestError, database_error, log
+
+# A body known to be smaller goes as it is: compressed, it would hardly shrink, or grow.
+MINIMUM_COMPRESSED_SIZE = 1024
+
+
+async def send_answer(
+    datasette, request, send, receive, headers: dict, chunks: AsyncIterator[bytes], description
+) -> Optional[Response]:
+    """Answer `request` with the body `chunks` and `headers`, in the content coding its
+    Accept-Encoding asks for (zstd, gzip or identity; `Vary: Accept-Encoding` on every
+    answer). Returns a Response for Datasette to send when the answer is an error found
+    before the first byte (406 when no coding is acceptable; the database's errors as
+    request.database_error classifies them), else None once the body is sent. HEAD gets the
+    headers alone, and `chunks` is closed unread.
+    """
+    headers = {**headers, "vary": "Accept-Encoding"}
+    try:
+        encoding = choose_encoding(request.headers.get("accept-encoding"), list(STREAMS))
+    except NotAcceptable as error:
+        await chunks.aclose()
+        return RequestError(406, str(error), {"Vary": "Accept-Encoding"}).json_response()
+    if request.method == "HEAD":
+        await chunks.aclose()
+        return await send_head(send, _with_encoding(headers, encoding))
+    head = []
+    try:
+        head.append(await chunks.__anext__())
+        ended = False
+        # Read on while the body might still be small enough to go as it is.
+        while encoding != IDENTITY and sum(map(len, head)) < MINIMUM_COMPRESSED_SIZE:
+            try:
+                head.append(await chunks.__anext__())
+            except StopAsyncIteration:
+                encoding, ended = IDENTITY, True
+    except StopAsyncIteration:
+        ended = True
+    except DATABASE_ERRORS as error:
+        await chunks.aclose()
+        return database_error(error, datasette).json_response()
+    body = compressed(_after(head, None if ended else chunks), encoding)
+    first = await anext(body, b"")
+    await send_stream(send, receive, first, body, _with_encoding(headers, encoding), description)
+    return None
+
+
+def _with_encoding(headers, encoding):
+    return headers if encoding == IDENTITY else {**headers, "content-encoding": encoding}
+
+
+async def _after(head, rest):
+    """The chunks of `head`, then those of the async generator `rest` (None: no more),
+    which is closed with this one."""
+    try:
+        for chunk in head:
+            yield chunk
+        if rest is not None:
+            async for chunk in rest:
+                yield chunk
+    finally:
+        if rest is not None:
+            await rest.aclose()
+
+
+async def one_chunk(body: bytes):
+    """A body that is whole already, as the chunks send_answer takes."""
+    yield body
 
 
 def _header_list(headers: dict):

@@ -3,8 +3,6 @@ the export engine."""
 
 import json
 
-from datasette.utils.asgi import Response
-
 from ..engine import keyset
 from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan, content_disposition, export_chunks
@@ -17,7 +15,7 @@ from .request import (
     database_error,
     resolve_request,
 )
-from .streaming import send_head, send_stream
+from .streaming import one_chunk, send_answer
 
 EXPORT_ROUTE = r"^/export/sellers/(?P<format>csv|json|ndjson)$"
 API_PATH = "/-/sellers.json"
@@ -46,19 +44,13 @@ async def export_view(datasette, request, send, receive):
         "content-disposition": content_disposition(plan),
         "x-content-type-options": "nosniff",
     }
-    if request.method == "HEAD":
-        return await send_head(send, headers)  # checked as GET is, nothing read or encoded
+    # HEAD is checked as GET is; send_answer closes the chunks unread: nothing read or encoded.
     chunks = export_chunks(resolved.config.export_threads.limit(resolved.execute), plan)
-    try:
-        first_chunk = await chunks.__anext__()
-    except DATABASE_ERRORS as error:
-        await chunks.aclose()
-        return database_error(error, datasette).json_response()
     description = f"{fmt.name} export of org {resolved.selection.org_id!r}"
-    await send_stream(send, receive, first_chunk, chunks, headers, description)
+    return await send_answer(datasette, request, send, receive, headers, chunks, description)
 
 
-async def api_view(datasette, request):
+async def api_view(datasette, request, send, receive):
     """`/-/sellers.json`: one page of sellers, Datasette-style, with opaque `next` and `prev`
     tokens."""
     try:
@@ -81,14 +73,16 @@ async def api_view(datasette, request):
         frame.update({rel: token, f"{rel}_url": url})
         if url:
             links.append(f'<{url}>; rel="{rel}"')
-    headers = {"Link": ", ".join(links)} if links else {}
-    content_type = "application/json; charset=utf-8"
-    if request.method == "HEAD":
-        return Response("", content_type=content_type, headers=headers)
+    headers = {"content-type": "application/json; charset=utf-8"}
+    if links:
+        headers["link"] = ", ".join(links)
     # The rows are already JSON, encoded by SQLite; only the frame is written here.
     frame_json = json.dumps(frame, separators=(",", ":"))
     body = b'{"ok":true,"rows":[' + page.rows_json + b"]," + frame_json[1:].encode()
-    return Response(body, content_type=content_type, headers=headers)
+    description = f"page of org {resolved.selection.org_id!r}"
+    return await send_answer(
+        datasette, request, send, receive, headers, one_chunk(body), description
+    )
 
 
 def routes():
