@@ -342,14 +342,11 @@ def measure_parallelism(db_path, org, counts, runs, parallelisms):
         )
 
 
-# 100 Mbit/s, in bytes a second: curl --limit-rate reads no faster, as a slow network would.
-SLOW_NETWORK = 12_500_000
-
-
-def measure_encodings(server, db_path, org, count, runs):
+def measure_encodings(server, db_path, org, count, runs, link_mbit):
     """The biggest organisation's CSV in each content coding: rows/s against the shell's
-    uncompressed CSV, bytes on the wire, first byte, and delivery to a reader at 100 Mbit/s.
-    curl keeps the body as it arrives (no --compressed), so the bytes are the wire's."""
+    uncompressed CSV, bytes on the wire, first byte, and delivery to a reader at `link_mbit`
+    Mbit/s (curl --limit-rate reads no faster, as a slow network would). curl keeps the body
+    as it arrives (no --compressed), so the bytes are the wire's."""
     figures = {}
     for _ in range(runs):
         shell_rate = count / shell(db_path, org)[0]
@@ -357,7 +354,7 @@ def measure_encodings(server, db_path, org, count, runs):
             accept = ["-H", f"Accept-Encoding: {encoding}"]
             path = f"/export/sellers/csv?org_id={org}"
             seconds, ttfb, size = curl(server, path, *accept)
-            slow = curl(server, path, *accept, "--limit-rate", str(SLOW_NETWORK))[0]
+            slow = curl(server, path, *accept, "--limit-rate", str(link_mbit * 125_000))[0]
             entry = figures.setdefault(encoding, {"rate": [], "ratio": [], "ttfb": [], "slow": []})
             entry["rate"].append(count / seconds)
             entry["ratio"].append(count / seconds / shell_rate)
@@ -367,7 +364,7 @@ def measure_encodings(server, db_path, org, count, runs):
     identity = figures["identity"]
     print(
         f"\n| {org} ({count:,} rows) as CSV | rows/s | vs shell | bytes on the wire"
-        " | first byte, ms | at 100 Mbit/s, s | sooner than identity |"
+        f" | first byte, ms | at {link_mbit} Mbit/s, s | sooner than identity |"
     )
     print("|---|---|---|---|---|---|---|")
     for encoding, entry in figures.items():
@@ -407,8 +404,9 @@ def main():
     parser.add_argument(
         "--encodings",
         action="store_true",
-        help="the biggest organisation's CSV in zstd and gzip, and at 100 Mbit/s",
+        help="the biggest organisation's CSV in zstd and gzip, and over a slow link",
     )
+    parser.add_argument("--link-mbit", type=int, default=100, help="the slow link, for --encodings")
     parser.add_argument(
         "--parallel",
         default="1,2,3,4",
@@ -451,7 +449,8 @@ def measure_shape(args, db_path):
         if not args.skip_concurrency:
             measure_concurrency(server, single_server, db_path, biggest, counts[biggest], args.runs)
         if args.encodings:
-            measure_encodings(server, db_path, biggest, counts[biggest], args.runs)
+            link = args.link_mbit
+            measure_encodings(server, db_path, biggest, counts[biggest], args.runs, link)
     finally:
         server.stop()
         single_server.stop()
