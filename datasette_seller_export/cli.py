@@ -20,7 +20,7 @@ from .config import (
     MAX_BATCH_SIZE,
     MAX_PARALLEL_BATCHES,
 )
-from .engine.compression import EXTENSIONS, STREAMS
+from .engine.compression import EXTENSIONS, IDENTITY, STREAMS
 from .engine.encoders import FORMATS, register_functions
 from .engine.export import ExportPlan, atomic_file, write_export
 from .engine.keyset import (
@@ -212,7 +212,7 @@ def _output_encoding(output, compress):
             f"name the file {output[: -len(EXTENSIONS[named])]}{EXTENSIONS[compress]}",
             param_hint="--compress",
         )
-    return compress or named or "identity"
+    return compress or named or IDENTITY
 
 
 @seller_export.command(name="import")

@@ -65,6 +65,8 @@ class ZstdStream:
         return self._compressor.flush(self._frame)
 
 
+# No coding: the body as it is.
+IDENTITY = "identity"
 # The content codings this plugin writes, best first.
 STREAMS = {"zstd": ZstdStream, "gzip": GzipStream}
 if zstandard is None and _stdlib_zstd is None:
@@ -75,10 +77,10 @@ _COMPRESSING = concurrent.futures.ThreadPoolExecutor(1, "seller-export-compress"
 
 
 async def compressed(chunks: AsyncIterator[bytes], encoding: str) -> AsyncIterator[bytes]:
-    """`chunks` compressed with `encoding` ("identity": as they are), chunk by chunk, each
+    """`chunks` compressed with `encoding` (IDENTITY: as they are), chunk by chunk, each
     compressed off the event loop; the stream's end comes last."""
     async with contextlib.aclosing(chunks):
-        if encoding == "identity":
+        if encoding == IDENTITY:
             async for chunk in chunks:
                 yield chunk
             return

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import AsyncIterator
 
-from .compression import compressed
+from .compression import IDENTITY, compressed
 from .database import threaded_execute
 from .encoders import UTF8_BOM, Format, register_functions
 from .keyset import (
@@ -67,7 +67,7 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     yield head + fmt.suffix if first else fmt.suffix
 
 
-def write_export(path, plan: ExportPlan, out, on_batch=None, encoding="identity"):
+def write_export(path, plan: ExportPlan, out, on_batch=None, encoding=IDENTITY):
     """The whole export from the SQLite file at `path` into the binary file `out`: the same
     chunks, from the same code, as the HTTP endpoint sends, with the search planned for an
     export as the endpoint plans it, and compressed with `encoding` (see compression.py)."""

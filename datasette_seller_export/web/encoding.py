@@ -2,7 +2,8 @@
 
 import re
 
-IDENTITY = "identity"
+from ..engine.compression import IDENTITY
+
 # Accepted as its name, as HTTP/1.1 asks of servers.
 ALIASES = {"x-gzip": "gzip"}
 _QVALUE = re.compile(r"^(0(\.\d{0,3})?|1(\.0{0,3})?)$")

@@ -11,8 +11,8 @@ from typing import AsyncIterator, Optional
 
 from datasette.utils.asgi import Response
 
-from ..engine.compression import STREAMS, compressed
-from .encoding import IDENTITY, NotAcceptable, choose_encoding
+from ..engine.compression import IDENTITY, STREAMS, compressed
+from .encoding import NotAcceptable, choose_encoding
 from .request import DATABASE_ERRORS, RequestError, database_error, log
 
 # A body known to be smaller goes as it is: compressed, it would hardly shrink, or grow.
