@@ -4,9 +4,10 @@ A mistake in it stops Datasette with a `StartupError` that names the key and the
 than a 500 on the first export.
 """
 
+import logging
 import weakref
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Tuple
 
 import sqlite_utils
 from datasette.utils import StartupError
@@ -20,6 +21,7 @@ from .engine.schema import search_index as find_search_index
 from .mirror.state import STATE_TABLE
 
 PLUGIN_NAME = "datasette-seller-export"
+log = logging.getLogger("datasette_seller_export")
 MAX_BATCH_SIZE = 10_000
 # Chosen by `benchmarks/run.py --batch-sizes`: throughput flattens past 2,000 rows a batch,
 # while time to first byte, memory, and the work wasted after a hang-up keep growing.
@@ -31,7 +33,7 @@ DEFAULT_PARALLEL_BATCHES = 2
 
 @dataclass(frozen=True)
 class Config:
-    database: Optional[str]  # None: no attached database has the table, the plugin is idle
+    database: Optional[str]  # None: the plugin is idle (see idle_reason)
     table: str = "sellers"
     batch_size: int = DEFAULT_BATCH_SIZE
     csv_escape_formulas: bool = True
@@ -41,11 +43,22 @@ class Config:
     parallel_batches: int = DEFAULT_PARALLEL_BATCHES
     # Shared by every export of the instance: at most num_sql_threads - 1 batch queries at once.
     export_threads: SharedThreads = field(default_factory=lambda: SharedThreads(1), compare=False)
+    # Why the plugin serves no sellers, for its 404s and the startup warning; None when active.
+    idle_reason: Optional[str] = None
+    # Mirrors locked although the plugin is idle: several databases hold one and no setting
+    # says which to serve, yet each would show every organisation on Datasette's own pages.
+    idle_mirrors: Tuple[str, ...] = ()
 
     @property
     def protected_tables(self):
         """The tables Datasette's own pages must not show to an organisation's users."""
         return (self.table, self.memberships_table, STATE_TABLE) + fts_tables(self.table)
+
+    @property
+    def locked_databases(self):
+        """The databases whose protected tables are locked: the one served, or, while idle,
+        every mirror found."""
+        return (self.database,) if self.database is not None else self.idle_mirrors
 
     def is_sellers_table(self, database, table):
         return self.database is not None and (database, table) == (self.database, self.table)
@@ -94,6 +107,48 @@ async def _databases_with_table(datasette, table):
     return names
 
 
+def _idle(table, reason, mirrors=()) -> Config:
+    """The configuration of a plugin with no business on this instance: it says why once, in
+    the log, and its endpoints answer 404 with the same words."""
+    message = f"{PLUGIN_NAME} is idle: {reason}"
+    return Config(database=None, table=table, idle_reason=message, idle_mirrors=tuple(mirrors))
+
+
+async def _find_mirror(datasette, raw, table):
+    """The one attached database whose `table` is a sellers mirror, or an idle Config saying
+    why there is none. A table of another shape, or mirrors in several databases, leave the
+    plugin idle rather than stop an instance it was merely installed on; a `table` setting
+    that names nothing usable is a mistake, and stops startup."""
+    candidates = await _databases_with_table(datasette, table)
+    problems = {}
+    for name in candidates:
+        problems[name] = await datasette.get_database(name).execute_fn(
+            lambda conn: table_problem(sqlite_utils.Database(conn), table)
+        )
+    mirrors = [name for name in candidates if problems[name] is None]
+    if len(mirrors) == 1:
+        return mirrors[0]
+    choose = "choose one with the setting 'database'"
+    if mirrors:
+        return _idle(
+            table,
+            f"tables named {table!r} are in several databases ({', '.join(mirrors)}); {choose}",
+            mirrors,
+        )
+    if "table" in raw:
+        if not candidates:
+            _fail(f"no attached database has the table {table!r} named by setting 'table'")
+        _fail(f"database {candidates[0]!r}: {problems[candidates[0]]}")
+    if not candidates:
+        return _idle(table, f"no attached database has a {table!r} table")
+    found = "; ".join(f"database {name!r}: {problems[name]}" for name in candidates)
+    return _idle(
+        table,
+        f"{found}. If that is not a sellers mirror, nothing is wrong; to serve a mirror, "
+        "name it with the settings 'database' and 'table'",
+    )
+
+
 async def load_config(datasette) -> Config:
     """Validate the plugin's settings against the attached databases; raise StartupError."""
     raw = datasette.plugin_config(PLUGIN_NAME) or {}
@@ -104,31 +159,23 @@ async def load_config(datasette) -> Config:
     table = raw.get("table", "sellers")
     database = raw.get("database")
     if database is None:
-        candidates = await _databases_with_table(datasette, table)
-        if len(candidates) > 1:
-            _fail(
-                f"tables named {table!r} are in several databases ({', '.join(candidates)}); "
-                f"choose one with the setting 'database'"
-            )
-        database = candidates[0] if candidates else None
-        if database is None and "table" in raw:
-            _fail(f"no attached database has the table {table!r} named by setting 'table'")
+        found = await _find_mirror(datasette, raw, table)
+        if isinstance(found, Config):
+            return found
+        database = found
     elif database not in datasette.databases:
         _fail(
             f"setting 'database' names {database!r}, which is not attached; attached: "
             + ", ".join(n for n in datasette.databases if n != "_internal")
         )
-    if database is not None:
-        problem = await datasette.get_database(database).execute_fn(
-            lambda conn: table_problem(sqlite_utils.Database(conn), table)
-        )
-        if problem:
-            _fail(f"database {database!r}: {problem}")
-    search_index = None
-    if database is not None:
-        search_index = await datasette.get_database(database).execute_fn(
-            lambda conn: find_search_index(sqlite_utils.Database(conn), table)
-        )
+    problem = await datasette.get_database(database).execute_fn(
+        lambda conn: table_problem(sqlite_utils.Database(conn), table)
+    )
+    if problem:
+        _fail(f"database {database!r}: {problem}")
+    search_index = await datasette.get_database(database).execute_fn(
+        lambda conn: find_search_index(sqlite_utils.Database(conn), table)
+    )
     memberships_table = raw.get("memberships_table", memberships.DEFAULT_TABLE)
     await _check_memberships_table(
         datasette, database, memberships_table, "memberships_table" in raw
@@ -149,10 +196,6 @@ async def load_config(datasette) -> Config:
 async def _check_memberships_table(datasette, database, table, given):
     """A memberships table named by the setting must be there; the default one is optional,
     but when it is there it must be usable."""
-    if database is None:
-        if given:
-            _fail("setting 'memberships_table' is given, but no attached database has the sellers")
-        return
     db = datasette.get_database(database)
     if not given and not await db.table_exists(table):
         return
@@ -164,7 +207,20 @@ async def _check_memberships_table(datasette, database, table, given):
 
 
 async def startup(datasette):
-    _configs[datasette] = await load_config(datasette)
+    config = _configs[datasette] = await load_config(datasette)
+    if config.idle_reason:
+        log.warning(config.idle_reason)
+
+
+async def config_for_checks(datasette) -> Config:
+    """The configuration, read now if Datasette's startup has not read it yet: another
+    plugin's startup hook may check a permission before this plugin's has run, and the lock
+    on the raw table must hold then too. Startup reads it again, since other plugins' startup
+    may still change the databases."""
+    config = _configs.get(datasette)
+    if config is None:
+        config = _configs[datasette] = await load_config(datasette)
+    return config
 
 
 def get_config(datasette) -> Config:

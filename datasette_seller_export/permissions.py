@@ -7,7 +7,7 @@ from typing import FrozenSet, Optional
 from datasette.permissions import Action, PermissionSQL
 
 from . import memberships
-from .config import get_config
+from .config import config_for_checks, get_config
 
 READ = "seller_collection.read"
 READ_ANY_ORG = "seller_collection.read_any_org"
@@ -99,19 +99,22 @@ def resolve_org(access: Access, requested_org: Optional[str]) -> str:
 _TABLE_ACTIONS = frozenset({"view-table"})
 _DATABASE_ACTIONS = frozenset({"execute-sql", "view-database-download"})
 _TABLE_RULES_SQL = """
-SELECT :seller_db AS parent, value AS child, 0 AS allow, :seller_reason AS reason
-FROM json_each(:seller_tables)
+SELECT databases.value AS parent, tables.value AS child, 0 AS allow, :seller_reason AS reason
+FROM json_each(:seller_dbs) AS databases, json_each(:seller_tables) AS tables
 """
-_DATABASE_RULE_SQL = (
-    "SELECT :seller_db AS parent, NULL AS child, 0 AS allow, :seller_reason AS reason"
-)
+_DATABASE_RULE_SQL = """
+SELECT value AS parent, NULL AS child, 0 AS allow, :seller_reason AS reason
+FROM json_each(:seller_dbs)
+"""
 
 
 async def raw_table_rules(datasette, actor, action) -> Optional[PermissionSQL]:
     if action not in _TABLE_ACTIONS and action not in _DATABASE_ACTIONS:
         return None
-    config = get_config(datasette)
-    if config.database is None or not config.protect_raw_table:
+    # Read here, not taken from startup: a check made before this plugin's startup (by another
+    # plugin's) must be denied just as one after it.
+    config = await config_for_checks(datasette)
+    if not config.locked_databases or not config.protect_raw_table:
         return None
     if await datasette.allowed(action=READ_ANY_ORG, actor=actor):
         return None
@@ -123,7 +126,7 @@ async def raw_table_rules(datasette, actor, action) -> Optional[PermissionSQL]:
     return PermissionSQL(
         sql=_TABLE_RULES_SQL if action in _TABLE_ACTIONS else _DATABASE_RULE_SQL,
         params={
-            "seller_db": config.database,
+            "seller_dbs": json.dumps(config.locked_databases),
             "seller_tables": json.dumps(config.protected_tables),
             "seller_reason": reason,
         },

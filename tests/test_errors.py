@@ -62,7 +62,7 @@ async def test_database_without_the_table_is_404_not_500(make_datasette, tmp_pat
     ds = await make_datasette(other, root=True)
     response = await ds.client.get("/export/sellers/csv?org_id=x", actor=ROOT)
     assert response.status_code == 404
-    assert "No attached database has a 'sellers' table" in response.json()["error"]
+    assert "is idle: no attached database has a 'sellers' table" in response.json()["error"]
 
 
 @pytest.mark.parametrize(
@@ -130,15 +130,21 @@ async def test_bad_configuration_stops_startup(make_datasette, sellers_db, plugi
 
 
 @pytest.mark.asyncio
-async def test_table_missing_columns_stops_startup(make_datasette, tmp_path):
+async def test_a_table_missing_columns_leaves_the_plugin_idle_unless_named(
+    make_datasette, tmp_path
+):
     import sqlite_utils
 
     path = tmp_path / "sellers.db"
     sqlite_utils.Database(str(path))["sellers"].insert(
         {"id": "1", "org_id": "o", "display_name": "x"}
     )
+    ds = await make_datasette(path, root=True)
+    response = await ds.client.get("/export/sellers/csv?org_id=o", actor=ROOT)
+    assert response.status_code == 404
+    assert "lacks the columns normalized_name, platform" in response.json()["error"]
     with pytest.raises(StartupError, match="lacks the columns normalized_name, platform"):
-        await make_datasette(path)
+        await make_datasette(path, plugin_config={"table": "sellers"})
 
 
 @pytest.mark.asyncio
@@ -147,8 +153,10 @@ async def test_two_databases_with_the_table_need_a_choice(make_datasette, tmp_pa
 
     one = build_sellers_db(tmp_path / "one.db", {"o": 2})
     two = build_sellers_db(tmp_path / "two.db", {"o": 2})
-    with pytest.raises(StartupError, match="several databases \\(one, two\\); choose one"):
-        await make_datasette(one, two)
+    idle = await make_datasette(one, two, root=True)
+    response = await idle.client.get("/export/sellers/csv?org_id=o", actor=ROOT)
+    assert response.status_code == 404
+    assert "several databases (one, two); choose one" in response.json()["error"]
     ds = await make_datasette(one, two, plugin_config={"database": "two"}, root=True)
     assert (await ds.client.get("/export/sellers/csv?org_id=o", actor=ROOT)).status_code == 200
 

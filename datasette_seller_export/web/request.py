@@ -115,9 +115,7 @@ async def resolve_request(
         )
     config = get_config(datasette)
     if config.database is None:
-        raise RequestError(
-            404, f"No attached database has a {config.table!r} table; see the plugin's README"
-        )
+        raise RequestError(404, config.idle_reason)
     try:
         access = await access_for(datasette, request.actor)  # reads the memberships table
     except DATABASE_ERRORS as error:
