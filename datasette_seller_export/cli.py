@@ -14,6 +14,7 @@ import click
 import sqlite_utils
 
 from . import memberships
+from .commands import HELP
 from .config import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_PARALLEL_BATCHES,
@@ -21,15 +22,18 @@ from .config import (
     MAX_PARALLEL_BATCHES,
 )
 from .engine.compression import EXTENSIONS, IDENTITY, STREAMS
-from .engine.encoders import FORMATS, register_functions
+from .engine.encoders import FORMATS
 from .engine.export import ExportPlan, atomic_file, write_export
-from .engine.keyset import (
-    Search,
-    Selection,
-    count_query,
+from .engine.functions import register_functions
+from .engine.keyset import Search, Selection, count_query
+from .engine.schema import (
+    ensure_table,
+    id_type,
+    retype_ids,
+    search_index,
     sqlite_version_problem,
+    table_problem,
 )
-from .engine.schema import ensure_table, search_index, table_problem
 from .mirror import members as members_writer
 from .mirror.demo import demo_rows
 from .mirror.dumps import FORMATS as IMPORT_FORMATS
@@ -40,9 +44,9 @@ from .mirror.writer import counted, write_records
 from .web.params import ParameterError, parse_flagged, parse_sort
 
 
-@click.group(name="seller-export")
+@click.group(name="seller-export", help=HELP)
 def seller_export():
-    """Work with a SQLite mirror of the sellers table."""
+    pass
 
 
 def _table_option(function):
@@ -54,18 +58,34 @@ def _table_option(function):
 _db_argument = click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False))
 
 
+def _integer_ids_option(function):
+    return click.option(
+        "--integer-ids",
+        is_flag=True,
+        help="Production's ids are whole numbers (bigint): store them as integers, so that "
+        "ties sort as production sorts them (sync finds this out by itself)",
+    )(function)
+
+
 @seller_export.command()
 @_db_argument
 @_table_option
-def init(db_path, table):
-    """Create the sellers table and its keyset index in DB, or add what an existing mirror
-    lacks. Safe to run again."""
+@_integer_ids_option
+def init(db_path, table, integer_ids):
+    """Create the sellers table, its sort indexes and its search index in DB, or add what an
+    existing mirror lacks. Safe to run again."""
     db = sqlite_utils.Database(db_path)
-    changes = ensure_table(db, table)
+    ids = "integer" if integer_ids else "text"
+    with db.atomic():
+        existed = db[table].exists()
+        changes = ensure_table(db, table, ids=ids)
+        if existed and integer_ids and id_type(db, table) != ids:
+            retype_ids(db, table, ids)
+            changes.append(f"ids of {table} now stored as integers")
     for change in changes:
         click.echo(change)
     if not changes:
-        click.echo(f"{db_path}: table {table} and its index are already in place")
+        click.echo(f"{db_path}: table {table} and its indexes are already in place")
 
 
 @seller_export.command()
@@ -195,9 +215,14 @@ def export_command(
         write_export(db_path, plan, sys.stdout.buffer, encoding=encoding)
         return
     total = conn.execute(*count_query(selection)).fetchone()[0]
-    with click.progressbar(length=total, label=f"Exporting {org_id}", file=sys.stderr) as bar:
-        with atomic_file(output) as out:
-            write_export(db_path, plan, out, on_batch=bar.update, encoding=encoding)
+    try:
+        with click.progressbar(length=total, label=f"Exporting {org_id}", file=sys.stderr) as bar:
+            with atomic_file(output) as out:
+                write_export(db_path, plan, out, on_batch=bar.update, encoding=encoding)
+    except OSError as error:
+        # The path as the user typed it, not the temporary file beside it that failed.
+        reason = error.strerror or str(error)
+        raise click.ClickException(f"{output}: cannot write the export there: {reason}") from None
     click.echo(f"{output}: {total:,} sellers of {org_id}", err=True)
 
 
@@ -225,7 +250,8 @@ def _output_encoding(output, compress):
     help="csv, json or ndjson (default: told by FILE's extension)",
 )
 @_table_option
-def import_command(db_path, dump_path, format_name, table):
+@_integer_ids_option
+def import_command(db_path, dump_path, format_name, table, integer_ids):
     """Mirror FILE, a dump of the production sellers table with every column, into DB:
     upsert by id, in one transaction. A bad record stops the import and nothing is written.
     In CSV an unquoted empty field is NULL and "" is the empty string, as PostgreSQL's
@@ -242,7 +268,8 @@ def import_command(db_path, dump_path, format_name, table):
             text = io.TextIOWrapper(
                 CountingReader(raw, bar.update), encoding="utf-8-sig", newline=""
             )
-            summary = write_records(db, table, read_records(text, fmt))
+            ids = "integer" if integer_ids else None
+            summary = write_records(db, table, read_records(text, fmt), ids=ids)
     except RecordError as error:
         raise click.ClickException(f"{dump_path}: {error}; nothing was imported") from None
     except UnicodeDecodeError as error:

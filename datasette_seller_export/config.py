@@ -15,8 +15,7 @@ from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when instal
 
 from . import memberships
 from .engine.database import SharedThreads
-from .engine.keyset import sqlite_version_problem
-from .engine.schema import fts_tables, table_problem
+from .engine.schema import fts_tables, sqlite_version_problem, table_problem
 from .engine.schema import search_index as find_search_index
 from .mirror.state import STATE_TABLE
 

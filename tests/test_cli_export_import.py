@@ -8,6 +8,8 @@ import io
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 import zstandard
@@ -289,3 +291,83 @@ def test_csv_record_parser_agrees_with_python_csv_on_values(text):
 
 def test_csv_parser_tells_null_from_empty_string():
     assert parse_csv_record('"",,x', 1) == ["", None, "x"]
+
+
+@pytest.fixture
+def mounted(tmp_path):
+    """A tmpfs mounted with `options` at a new folder (root only; skips elsewhere)."""
+    mounts = []
+
+    def mount(options):
+        folder = tmp_path / f"mount-{len(mounts)}"
+        folder.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        mounts.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounts:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def _export_to(sellers_db, output):
+    return subprocess.run(
+        [sys.executable, "-m", "datasette", "seller-export", "export", sellers_db, "--org"]
+        + ["org-a", "-o", output],
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "place,reason",
+    [
+        ("missing", "No such file or directory"),
+        ("below a file", "Not a directory"),
+        ("read-only", "Read-only file system"),
+        ("full", "No space left on device"),
+    ],
+)
+def test_export_to_a_path_that_cannot_be_written_says_so_in_one_line(
+    sellers_db, tmp_path, mounted, place, reason
+):
+    if place == "missing":
+        folder = tmp_path / "nodir"
+    elif place == "below a file":
+        folder = tmp_path / "a-file"
+        folder.write_text("not a folder")
+    else:
+        folder = mounted("ro,size=1m" if place == "read-only" else "size=16k")
+    output = str(folder / "sellers.csv")
+    done = _export_to(sellers_db, output)
+    assert done.returncode == 1
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("Error")]
+    assert line == f"Error: {output}: cannot write the export there: {reason}"
+    assert "Traceback" not in done.stderr and ".sellers-export-" not in done.stderr
+    if folder.is_dir():
+        assert os.listdir(folder) == []  # nothing half-written is left
+
+
+def test_export_past_the_file_size_limit_leaves_nothing(sellers_db, tmp_path):
+    import resource
+    import signal
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    output = str(tmp_path / "sellers.csv")
+    done = subprocess.run(
+        [sys.executable, "-m", "datasette", "seller-export", "export", sellers_db, "--org"]
+        + ["org-a", "-o", output],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+    )
+    assert done.returncode == 1
+    assert f"Error: {output}: cannot write the export there: File too large" in done.stderr
+    assert os.listdir(tmp_path) == ["sellers.db"]

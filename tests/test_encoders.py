@@ -14,9 +14,8 @@ from datasette_seller_export.engine.encoders import (
     csv_cell_sql,
     json_object_sql,
     json_value_sql,
-    real_text,
-    register_functions,
 )
+from datasette_seller_export.engine.functions import real_text, register_functions
 from datasette_seller_export.engine.schema import EXPORTED_COLUMNS
 
 # Text as SQLite can store it (no lone surrogates), every control character included.

@@ -105,3 +105,60 @@ def test_permission_checks_in_another_plugins_startup_are_locked(serve, tmp_path
         "execute-sql shop": True,
     }
     assert get(server, "/sellers/sellers.json", SOMEONE)[0] == 403
+
+
+_IMPORTED_AT_START = """
+import asyncio, json, sys
+from datasette.cli import cli  # loads the installed plugins, as every datasette command does
+from datasette.app import Datasette
+
+loaded = set(sys.modules)
+ds = Datasette([sys.argv[1]])
+async def main():
+    await ds.invoke_startup()
+    assert (await ds.client.get("/-/versions.json")).status_code == 200
+asyncio.run(main())
+print(json.dumps({"loaded": sorted(loaded), "started": sorted(sys.modules)}))
+"""
+# What only a seller request, or a seller-export command, needs.
+HEAVY = (
+    "cryptography",
+    "datasette_seller_export.cli",
+    "datasette_seller_export.engine.encoders",
+    "datasette_seller_export.engine.keyset",
+    "datasette_seller_export.engine.export",
+    "datasette_seller_export.mirror.writer",
+    "datasette_seller_export.web.request",
+    "datasette_seller_export.web.browse",
+)
+
+
+def test_starting_datasette_imports_only_the_hooks_and_the_startup_check(tmp_path):
+    import subprocess
+    import sys
+
+    mirror = build_sellers_db(tmp_path / "sellers.db", {"o": 3})
+    output = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_AT_START, mirror],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    modules = json.loads(output)
+    ours = [m for m in modules["loaded"] if m.startswith("datasette_seller_export")]
+    assert sorted(ours) == [
+        "datasette_seller_export",
+        "datasette_seller_export.commands",
+        "datasette_seller_export.hookspecs",
+    ]
+    assert [m for m in modules["started"] if m.startswith(HEAVY)] == []
+
+
+def test_the_commands_are_there_when_asked_for():
+    from conftest import run_cli
+
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in ("demo", "export", "import", "init", "members", "sync"):
+        assert f"  {command} " in result.output
+    assert run_cli("init", "--help").exit_code == 0

@@ -16,10 +16,9 @@ from datasette_seller_export.engine.keyset import (
     boundary_query,
     iter_batches,
     ranged_batches,
-    sqlite_version_problem,
     with_search_plan,
 )
-from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
+from datasette_seller_export.engine.schema import SORTABLE_COLUMNS, sqlite_version_problem
 
 ROW_SQL = "CAST(id AS BLOB)"  # the engine does not care how a row is encoded; ids are easy to check
 

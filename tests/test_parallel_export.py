@@ -12,7 +12,7 @@ import pytest
 from conftest import HERE, build_sellers_db, raw_get
 
 from datasette_seller_export.engine.database import SharedThreads, threaded_execute
-from datasette_seller_export.engine.encoders import register_functions
+from datasette_seller_export.engine.functions import register_functions
 from datasette_seller_export.testing.oracle import expected_export
 
 ADMIN = {"id": "admin"}

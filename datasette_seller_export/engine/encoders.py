@@ -9,13 +9,10 @@ The bytes are exactly what Python's `csv` (RFC 4180, CRLF) and `json.dumps` (com
 UTF-8) would write for the same row; `tests/test_encoders.py` holds the two to each other.
 """
 
-import math
 from dataclasses import dataclass
 
-from .keyset import FOLD_FUNCTION, fold
+from .functions import REAL_TEXT_FUNCTION
 from .schema import BOOLEAN_COLUMNS, COLUMN_TYPES, EXPORTED_COLUMNS
-
-REAL_TEXT_FUNCTION = "seller_export_real_text"
 
 # Text a spreadsheet would run as a formula starts with one of these (OWASP's list).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -33,26 +30,6 @@ def _glob_first_character_in(characters):
 
 _FORMULA_GLOB = _glob_first_character_in(FORMULA_PREFIXES)
 UTF8_BOM = "\ufeff".encode("utf-8")
-
-
-def real_text(value):
-    """Python's shortest round-trip text for a float: what `json.dumps` and `csv` write.
-
-    Registered on every connection as `seller_export_real_text`, and called by the SQL
-    below only for the rare floats SQLite's own `%!.15g` cannot write exactly. Infinity is
-    written 1e999, which JSON parsers read back as infinity.
-    """
-    if value is None:
-        return None
-    value = float(value)
-    if math.isinf(value):
-        return "1e999" if value > 0 else "-1e999"
-    return repr(value)
-
-
-def register_functions(conn):
-    conn.create_function(REAL_TEXT_FUNCTION, 1, real_text, deterministic=True)
-    conn.create_function(FOLD_FUNCTION, 1, fold, deterministic=True)
 
 
 def _real_sql(column):

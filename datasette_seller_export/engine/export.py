@@ -13,7 +13,8 @@ from typing import AsyncIterator
 
 from .compression import IDENTITY, compressed
 from .database import threaded_execute
-from .encoders import UTF8_BOM, Format, register_functions
+from .encoders import UTF8_BOM, Format
+from .functions import register_functions
 from .keyset import (
     DEFAULT_SORT,
     LISTED_MATCHES,

@@ -19,22 +19,9 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import Awaitable, Callable, Optional, Sequence
 
+from .functions import FOLD_FUNCTION, fold
 from .pipeline import in_order
 from .schema import SEARCHED_COLUMNS, quote_identifier
-
-# `AS MATERIALIZED` (see batch_query) arrived in SQLite 3.35.0, March 2021.
-MINIMUM_SQLITE_VERSION = (3, 35, 0)
-
-
-def sqlite_version_problem(version_info):
-    """What stops the keyset queries from running on this SQLite, as a message; None if fine."""
-    if tuple(version_info) >= MINIMUM_SQLITE_VERSION:
-        return None
-    needed = ".".join(map(str, MINIMUM_SQLITE_VERSION))
-    return (
-        f"SQLite {needed} or newer is needed, this Python has {'.'.join(map(str, version_info))}; "
-        f"use a newer Python, or `pip install pysqlite3-binary`, which Datasette picks up"
-    )
 
 
 @dataclass(frozen=True)
@@ -53,7 +40,6 @@ class Sort:
 
 DEFAULT_SORT = Sort()
 TRIGRAM = 3
-FOLD_FUNCTION = "seller_export_fold"
 
 
 @dataclass(frozen=True)
@@ -111,11 +97,6 @@ async def with_search_plan(execute: "Execute", selection: "Selection", most=None
     if count > most:
         return selection
     return replace(selection, search=replace(search, matches=matches))
-
-
-def fold(value):
-    """Case folded as the FTS5 trigram tokenizer folds it; registered on every connection."""
-    return value.lower() if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,21 @@
 
 import sqlite_utils
 
+# `AS MATERIALIZED` (see keyset.batch_query) arrived in SQLite 3.35.0, March 2021.
+MINIMUM_SQLITE_VERSION = (3, 35, 0)
+
+
+def sqlite_version_problem(version_info):
+    """What stops the keyset queries from running on this SQLite, as a message; None if fine."""
+    if tuple(version_info) >= MINIMUM_SQLITE_VERSION:
+        return None
+    needed = ".".join(map(str, MINIMUM_SQLITE_VERSION))
+    return (
+        f"SQLite {needed} or newer is needed, this Python has {'.'.join(map(str, version_info))}; "
+        f"use a newer Python, or `pip install pysqlite3-binary`, which Datasette picks up"
+    )
+
+
 # Every column of the production table, in its order, with the type the mirror gives it.
 COLUMN_TYPES = {
     "id": str,
@@ -36,6 +51,15 @@ EXPORTED_COLUMNS = (
 )
 BOOLEAN_COLUMNS = frozenset({"flagged"})
 NOT_NULL_COLUMNS = ("org_id",)
+DEFAULTS = {"times_seen": 0, "flagged": 0}
+DECLARED_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL"}
+
+# Ties in every order are broken by `id`, so the mirror must compare ids as production does.
+# PostgreSQL compares integer ids as numbers, and uuid and text ids (in a C-collation
+# database) by their bytes, as SQLite compares text. So the mirror declares `id` as production
+# types it: BIGINT for integers (INTEGER affinity, so `'8'` is stored as 8 and sorts before 11;
+# not the exact word INTEGER, which would make it the rowid), TEXT otherwise.
+ID_TYPES = {"text": "TEXT", "integer": "BIGINT"}
 
 # The orders a selection may be read in. Each is a walk of an index `(org_id, column, id)`:
 # the default, created_at DESC, id DESC, walks the first of them backwards.
@@ -102,22 +126,68 @@ def table_problem(db, table):
     return None
 
 
-def ensure_table(db: sqlite_utils.Database, table: str = "sellers", indexes="all"):
-    """Create the table, its sort indexes and its search index, or add what an existing mirror
-    lacks. A bulk load into a new table is faster when its indexes are built once, after it:
-    `indexes=None` creates none, "keyset" only the default order's (what an export needs).
+def create_table_sql(table, id_type="text", columns=None):
+    """The CREATE TABLE of a mirror whose ids are of `id_type` (see ID_TYPES). `columns` are
+    `(name, declared type)` pairs, for a mirror that has more than COLUMN_TYPES."""
+    if columns is None:
+        columns = [(column, DECLARED_TYPES[kind]) for column, kind in COLUMN_TYPES.items()]
+    definitions = []
+    for column, declared in columns:
+        definition = (
+            f"{quote_identifier(column)} {ID_TYPES[id_type] if column == 'id' else declared}"
+        )
+        if column == "id":
+            definition += " PRIMARY KEY"
+        if column in NOT_NULL_COLUMNS:
+            definition += " NOT NULL"
+        if column in DEFAULTS:
+            definition += f" DEFAULT {DEFAULTS[column]}"
+        definitions.append(definition)
+    return f"CREATE TABLE {quote_identifier(table)} (\n   " + ",\n   ".join(definitions) + "\n)"
+
+
+def id_type(db: sqlite_utils.Database, table):
+    """The mirror's id type (a key of ID_TYPES), by the affinity its declared type gives."""
+    declared = next(column.type for column in db[table].columns if column.name == "id")
+    return "integer" if "INT" in declared.upper() else "text"
+
+
+def retype_ids(db: sqlite_utils.Database, table, new_type):
+    """Rebuild `table` with its ids declared as `new_type`, keeping every row, its rowid (the
+    search index refers to rows by rowid), every column, and its indexes and triggers. In the
+    caller's transaction. A mirror made before ids were typed, from a bigint source, is
+    rebuilt once so that its ties sort as production's."""
+    conn = db.conn
+    quoted, rebuilt = quote_identifier(table), f"{table}_retyped"
+    columns = [(c.name, c.type) for c in db[table].columns]
+    names = ", ".join(quote_identifier(name) for name, _ in columns)
+    attached = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
+        "AND sql IS NOT NULL",
+        [table],
+    ).fetchall()
+    conn.execute(create_table_sql(rebuilt, new_type, columns))
+    # The column's affinity converts each id as it is copied: '8' becomes 8, and back.
+    copy = f"INSERT INTO {quote_identifier(rebuilt)} (rowid, {names}) SELECT rowid, {names}"
+    conn.execute(f"{copy} FROM {quoted}")
+    conn.execute(f"DROP TABLE {quoted}")
+    conn.execute(f"ALTER TABLE {quote_identifier(rebuilt)} RENAME TO {quoted}")
+    for (sql,) in attached:
+        conn.execute(sql)
+
+
+def ensure_table(db: sqlite_utils.Database, table: str = "sellers", indexes="all", ids="text"):
+    """Create the table (its ids of type `ids`, see ID_TYPES), its sort indexes and its search
+    index, or add what an existing mirror lacks. A bulk load into a new table is faster when
+    its indexes are built once, after it: `indexes=None` creates none, "keyset" only the
+    default order's (what an export needs).
 
     Idempotent. Returns a list of what was changed, for the command line to report.
     """
     changes = []
     if not db[table].exists():
-        db[table].create(
-            COLUMN_TYPES,
-            pk="id",
-            not_null=set(NOT_NULL_COLUMNS),
-            defaults={"flagged": 0, "times_seen": 0},
-        )
-        changes.append(f"created table {table}")
+        db.execute(create_table_sql(table, ids))
+        changes.append(f"created table {table}" + (" with integer ids" if ids == "integer" else ""))
     else:
         present = {column.name for column in db[table].columns}
         for column, column_type in COLUMN_TYPES.items():

@@ -63,8 +63,9 @@ def _first_line(error):
 class Source:
     """The production table at `url`: `describe`, then `count`, `high_water_mark`, `records`."""
 
-    def __init__(self, conn, table, selected, checks):
+    def __init__(self, conn, table, selected, checks, id_type):
         self.conn, self.table, self.selected, self.checks = conn, table, selected, checks
+        self.id_type = id_type  # how the mirror must type the ids (a key of schema.ID_TYPES)
 
     @property
     def description(self):
@@ -136,7 +137,8 @@ def open_source(url, table, ignore_unknown_columns=False):
 
 
 def _describe(conn, table, ignore_unknown_columns):
-    """The table's quoted name, and the SELECT list that reads it in the mirror's form."""
+    """The table's quoted name, the SELECT list that reads it in the mirror's form, the checks
+    its values need, and the type of its ids."""
     try:
         qualified = conn.execute("SELECT to_regclass(%s)::text", (table,)).fetchone()[0]
     except psycopg.Error as error:
@@ -187,7 +189,8 @@ def _describe(conn, table, ignore_unknown_columns):
         for index, column, convert in FROM_TEXT
         if column not in unchecked
     )
-    return qualified, selected, checks
+    id_type = "integer" if types["id"] in _INTEGER_TYPES else "text"
+    return qualified, selected, checks, id_type
 
 
 def _formatted_by_postgres(column, value):

@@ -91,6 +91,13 @@ def _text(column, value):
     return value
 
 
+def _id_from_json(column, value):
+    # A dump of a table with bigint ids writes them as JSON numbers.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return _text(column, value)
+
+
 def _converters(source):
     int_from_text, int_from_json = _number(int)
     float_from_text, float_from_json = _number(float)
@@ -109,6 +116,8 @@ def conversions(source="text"):
             chosen.append((index, column, timestamp_value))
         elif column == "flagged":
             chosen.append((index, column, converters["flag"]))
+        elif column == "id" and source == "json":
+            chosen.append((index, column, _id_from_json))
         elif kind in converters:
             chosen.append((index, column, converters[kind]))
     return tuple(chosen)

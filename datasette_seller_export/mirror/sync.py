@@ -41,6 +41,8 @@ class SyncRun:
         )
         if s.rewritten:
             line += f"; timestamps of {s.rewritten:,} older rows rewritten as UTC"
+        if s.retyped:
+            line += f"; ids now stored as {s.retyped}, so ties sort as production's"
         if s.indexes_built:
             line += f"; sort and search indexes built in {s.index_seconds:.1f} s"
         return line
@@ -80,6 +82,7 @@ def sync(
                     table,
                     counted(source.records(since), bar.update),
                     remove_missing=full,
+                    ids=source.id_type,
                     state_after=lambda: {
                         "source": source.description,
                         "high_water_mark": mark,

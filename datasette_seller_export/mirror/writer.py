@@ -15,7 +15,7 @@ temporary table, so that set-wise statements tell inserted, updated and unchange
 import time
 from dataclasses import dataclass, field
 
-from ..engine.schema import COLUMN_TYPES, ensure_table, quote_identifier
+from ..engine.schema import ID_TYPES, ensure_table, id_type, quote_identifier, retype_ids
 from . import state
 from .records import COLUMNS, RecordError
 from .timestamps import CANONICAL_GLOB, TIMESTAMP_COLUMNS, canonical
@@ -33,6 +33,7 @@ class WriteSummary:
     unchanged: int = 0
     removed: int = 0
     rewritten: int = 0  # rows written before the timestamp rule whose timestamps were rewritten
+    retyped: str = ""  # the id type an existing mirror was rebuilt with (see schema.retype_ids)
     indexes_built: list = field(default_factory=list)
     index_seconds: float = 0.0
 
@@ -43,26 +44,36 @@ class WriteSummary:
             parts.append(f"{self.removed:,} removed")
         if self.rewritten:
             parts.append(f"timestamps of {self.rewritten:,} older rows rewritten as UTC")
+        if self.retyped:
+            parts.append(f"ids now stored as {self.retyped}, so ties sort as production's")
         if self.indexes_built:
             parts.append(f"sort and search indexes built in {self.index_seconds:.1f} s")
         return ", ".join(parts)
 
 
-def write_records(db, table, records, *, remove_missing=False, state_after=None):
+def write_records(db, table, records, *, remove_missing=False, state_after=None, ids=None):
     """Upsert `records` into `table` (created, with its indexes, when missing) in one
     transaction, and return a WriteSummary. `remove_missing` also deletes the rows whose id
     no record has (a full read of production). `state_after()`, called once the records are
-    all read, gives the state fields to store with them (a sync's high-water mark)."""
+    all read, gives the state fields to store with them (a sync's high-water mark). `ids`, a
+    key of schema.ID_TYPES, is the type production gives its ids (a sync knows it): a mirror
+    whose ids are declared otherwise is rebuilt with that type first; None keeps the mirror's
+    (text for a new one)."""
     quoted = quote_identifier(table)
     conn = db.conn
     conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
     with db.atomic():
         created = not db[table].exists()
-        ensure_table(db, table, indexes=None if created else "all")
+        ensure_table(db, table, indexes=None if created else "all", ids=ids or "text")
+        retyped = ""
+        if ids is not None and id_type(db, table) != ids:
+            retype_ids(db, table, ids)
+            retyped = f"{ID_TYPES[ids]} values"
         if conn.execute(f"SELECT 1 FROM {quoted} LIMIT 1").fetchone() is None:
             summary = _load_empty(conn, quoted, records)
         else:
-            summary = _merge(conn, quoted, records, remove_missing)
+            summary = _merge(conn, table, records, remove_missing)
+        summary.retyped = retyped
         if created:
             ensure_table(db, table, indexes="keyset")
         if state.read(conn, table)["timestamps"] != state.TIMESTAMPS_CANONICAL:
@@ -103,15 +114,16 @@ def _load_empty(conn, quoted, records):
     return WriteSummary(inserted=count)
 
 
-def _merge(conn, quoted, records, remove_missing):
+def _merge(conn, table, records, remove_missing):
+    quoted = quote_identifier(table)
     incoming, changed = f"temp.{INCOMING}", f"temp.{INCOMING}_changed"
     for name in (incoming, changed):
         conn.execute(f"DROP TABLE IF EXISTS {name}")
     # The same declared types as the mirror's, so values compare as they will be stored.
-    types = {int: "INTEGER", float: "REAL", str: "TEXT"}
+    declared = dict(conn.execute("SELECT name, type FROM pragma_table_info(?)", [table]))
     conn.execute(
         f"CREATE TABLE {incoming} ("
-        + ", ".join(f"{c} {types[k]}" for c, k in COLUMN_TYPES.items())
+        + ", ".join(f"{c} {declared[c]}" for c in COLUMNS)
         + ", PRIMARY KEY (id))"
     )
     conn.executemany(

@@ -120,7 +120,7 @@ class Cluster:
 # a bad row can be made; production would say NOT NULL.
 PRODUCTION_TABLE_SQL = """
 CREATE TABLE {table} (
-    id text PRIMARY KEY,
+    id {id_type} PRIMARY KEY,
     org_id text,
     display_name text,
     normalized_name text,
@@ -140,14 +140,14 @@ CREATE INDEX ON {table} (updated_at);
 """
 
 
-def load_production(url, records, columns, table="sellers", time_zone="UTC"):
+def load_production(url, records, columns, table="sellers", time_zone="UTC", id_type="text"):
     """A new production `table` holding `records` (sequences of `columns`' values; text
-    timestamps are read in `time_zone`, as a session there would)."""
+    timestamps are read in `time_zone`, as a session there would), its ids of `id_type`."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
-        conn.execute(PRODUCTION_TABLE_SQL.format(table=table))
+        conn.execute(PRODUCTION_TABLE_SQL.format(table=table, id_type=id_type))
         conn.execute("SELECT set_config('TimeZone', %s, false)", (time_zone,))
         with conn.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for record in records:

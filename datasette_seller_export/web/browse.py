@@ -14,6 +14,7 @@ from ..engine.export import ExportPlan, download_name
 from ..engine.keyset import DEFAULT_SORT, count_query
 from ..engine.schema import EXPORTED_COLUMNS, SORTABLE_COLUMNS
 from ..permissions import can_read
+from ..routes import PAGE_PATH
 from .orgs import org_choices
 from .paging import fetch_page, page_links
 from .params import url_with_query
@@ -26,8 +27,6 @@ from .request import (
     resolve_request,
 )
 
-PAGE_PATH = "/-/sellers"
-PAGE_ROUTE = r"^/-/sellers$"
 MAX_PICKER_ORGS = 1000
 # Counting a big organisation's live rows reads each row; past this many the page says
 # "more than" instead of counting on.

@@ -11,7 +11,6 @@ from ..engine.schema import quote_identifier
 from .request import DATABASE_ERRORS, NO_ORG, RequestError, database_error, resolve_request
 from .streaming import one_chunk, send_answer
 
-ORGS_ROUTE = r"^/-/sellers/orgs\.json$"
 MAX_MIRROR_ORGS = 10_000
 
 _MIRROR_ORGS_SQL = """

@@ -20,7 +20,7 @@ from datasette.utils.asgi import Response
 
 from ..config import get_config
 from ..permissions import ScopeError, access_for, can_read, resolve_org
-from .browse import PAGE_PATH
+from ..routes import PAGE_PATH
 from .params import ParameterError, parse_flagged, url_with_query
 from .request import DATABASE_ERRORS, database_error
 
@@ -96,19 +96,11 @@ async def hand_over(datasette, request, database, table, fmt):
         return Response.error([str(error)], 400)
 
 
-def renderer(fmt):
-    async def can_render(datasette, request, database, table):
-        if not get_config(datasette).is_sellers_table(database, table):
-            return False
-        return await can_read(datasette, request.actor)
-
-    async def render(datasette, request, database, table):
-        return await hand_over(datasette, request, database, table, fmt)
-
-    return {"extension": f"sellers_{fmt}", "render": render, "can_render": can_render}
-
-
-RENDERER_ROUTE = r"^/(?P<database>[^/]+)/(?P<table>[^/]+)\.sellers_(?P<format>csv|json)$"
+async def can_render(datasette, request, database, table):
+    """Whether the table page offers the renderers' links (see routes.output_renderers)."""
+    if not get_config(datasette).is_sellers_table(database, table):
+        return False
+    return await can_read(datasette, request.actor)
 
 
 async def renderer_view(datasette, request):
@@ -124,7 +116,3 @@ async def renderer_view(datasette, request):
     if not await datasette.allowed(action="view-table", resource=resource, actor=request.actor):
         return Response.error(["Permission denied: you may not view this table"], 403)
     return await hand_over(datasette, request, database, table, request.url_vars["format"])
-
-
-def output_renderers():
-    return [renderer("csv"), renderer("json")]

@@ -6,6 +6,7 @@ import json
 from ..engine import keyset
 from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan, content_disposition, export_chunks
+from ..routes import API_PATH
 from .paging import fetch_page, page_links
 from .request import (
     BOM_PARAMETER,
@@ -16,10 +17,6 @@ from .request import (
     resolve_request,
 )
 from .streaming import one_chunk, send_answer
-
-EXPORT_ROUTE = r"^/export/sellers/(?P<format>csv|json|ndjson)$"
-API_PATH = "/-/sellers.json"
-API_ROUTE = r"^/-/sellers\.json$"
 
 
 async def export_view(datasette, request, send, receive):
@@ -83,7 +80,3 @@ async def api_view(datasette, request, send, receive):
     return await send_answer(
         datasette, request, send, receive, headers, one_chunk(body), description
     )
-
-
-def routes():
-    return [(EXPORT_ROUTE, export_view), (API_ROUTE, api_view)]
