@@ -26,6 +26,7 @@ from .engine.encoders import FORMATS
 from .engine.export import ExportPlan, atomic_file, write_export
 from .engine.functions import register_functions
 from .engine.keyset import Search, Selection, count_query
+from .engine.organisations import mirror_orgs_sql, unknown_org_hint
 from .engine.schema import (
     ensure_table,
     id_type,
@@ -35,7 +36,7 @@ from .engine.schema import (
     table_problem,
 )
 from .mirror import members as members_writer
-from .mirror.demo import demo_rows
+from .mirror.demo import DEMO_SOURCE, demo_rows, real_rows_problem
 from .mirror.dumps import FORMATS as IMPORT_FORMATS
 from .mirror.dumps import CountingReader, format_for, read_records
 from .mirror.records import RecordError
@@ -117,8 +118,12 @@ def demo(db_path, table, rows, orgs, seed):
     names, ties on created_at, NULLs and soft-deleted rows. Rows with the same ids are
     replaced, so running it again with the same seed changes nothing."""
     db = sqlite_utils.Database(db_path)
+    problem = real_rows_problem(db, table)
+    if problem:
+        raise click.ClickException(f"{db_path}: {problem}")
     with click.progressbar(length=rows, label="Writing demo sellers", file=sys.stderr) as bar:
-        write_records(db, table, counted(demo_rows(rows, orgs, seed), bar.update))
+        records = counted(demo_rows(rows, orgs, seed), bar.update)
+        write_records(db, table, records, state_after=lambda: {"source": DEMO_SOURCE})
     click.echo(f"{db_path}: {rows:,} demo sellers in {orgs} organisations (seed {seed})")
 
 
@@ -211,6 +216,7 @@ def export_command(
     plan = ExportPlan(
         selection, FORMATS[format_name], batch_size, escape_formulas, bom, parallel_batches
     )
+    _warn_of_an_unknown_org(conn, db_path, table, org_id)
     if output is None:
         write_export(db_path, plan, sys.stdout.buffer, encoding=encoding)
         return
@@ -224,6 +230,23 @@ def export_command(
         reason = error.strerror or str(error)
         raise click.ClickException(f"{output}: cannot write the export there: {reason}") from None
     click.echo(f"{output}: {total:,} sellers of {org_id}", err=True)
+
+
+def _warn_of_an_unknown_org(conn, db_path, table, org_id):
+    """A mistyped organisation exports nothing, which looks like success: say so, and name
+    the ids like it."""
+    if conn.execute(*count_query(Selection(table=table, org_id=org_id), 1)).fetchone()[0]:
+        return
+    org_ids = [row[0] for row in conn.execute(mirror_orgs_sql(table, MAX_HINTED_ORGS))]
+    click.echo(
+        f"Warning: {db_path} has no sellers of organisation {org_id!r}; "
+        + unknown_org_hint(org_id, org_ids),
+        err=True,
+    )
+
+
+# How many of a mirror's organisations a hint compares a mistyped id with.
+MAX_HINTED_ORGS = 10_000
 
 
 def _output_encoding(output, compress):
@@ -269,7 +292,10 @@ def import_command(db_path, dump_path, format_name, table, integer_ids):
                 CountingReader(raw, bar.update), encoding="utf-8-sig", newline=""
             )
             ids = "integer" if integer_ids else None
-            summary = write_records(db, table, read_records(text, fmt), ids=ids)
+            source = {"source": f"import of {os.path.basename(dump_path)}"}
+            summary = write_records(
+                db, table, read_records(text, fmt), ids=ids, state_after=lambda: source
+            )
     except RecordError as error:
         raise click.ClickException(f"{dump_path}: {error}; nothing was imported") from None
     except UnicodeDecodeError as error:
@@ -301,7 +327,6 @@ class Duration(click.ParamType):
     "--from",
     "url",
     envvar="DATABASE_URL",
-    required=True,
     metavar="URL",
     help="The production database, postgresql://user:password@host:port/dbname "
     "(default: $DATABASE_URL)",
@@ -345,12 +370,18 @@ def sync_command(db_path, url, source_table, overlap, full, every, ignore_unknow
     from .mirror.postgres import SourceError
     from .mirror.sync import sync
 
+    if not url:
+        raise click.UsageError(
+            "say where production is: --from postgresql://user:password@host:port/dbname, "
+            "or set $DATABASE_URL"
+        )
     _check_directory(db_path)
     running = False
 
     def run_once():
         nonlocal running
         running = True
+        existed = os.path.exists(db_path)
         try:
             run = sync(
                 db_path,
@@ -365,7 +396,8 @@ def sync_command(db_path, url, source_table, overlap, full, every, ignore_unknow
                 ),
             )
         except (SourceError, RecordError, sqlite3.Error) as error:
-            raise click.ClickException(f"{db_path}: {error}; the mirror is unchanged") from None
+            outcome = "the mirror is unchanged" if existed else "no mirror was made"
+            raise click.ClickException(f"{db_path}: {error}; {outcome}") from None
         finally:
             running = False
         click.echo(f"{format_utc(datetime.now(timezone.utc))[:19]}Z {db_path}: {run}")
@@ -436,12 +468,22 @@ def _check_directory(db_path):
 @click.argument("actor_id")
 @click.argument("org_ids", metavar="ORG_ID...", nargs=-1, required=True)
 @_members_table_option
-def members_add(db_path, actor_id, org_ids, table):
+@click.option(
+    "--sellers-table",
+    default="sellers",
+    show_default=True,
+    help="The sellers table, to warn of an organisation it has no sellers of",
+)
+def members_add(db_path, actor_id, org_ids, table, sellers_table):
     """ACTOR_ID joins each ORG_ID. The table is created when missing; adding a membership that
     is already there changes nothing."""
     _check_directory(db_path)
     with _members_connection(db_path) as conn:
         change = members_writer.add(conn, table, actor_id, org_ids)
+        sellers = sqlite_utils.Database(conn)
+        if sellers[sellers_table].exists():
+            for org_id in org_ids:
+                _warn_of_an_unknown_org(conn, db_path, sellers_table, org_id)
     click.echo(f"{db_path}: {change}")
 
 

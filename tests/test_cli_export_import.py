@@ -371,3 +371,12 @@ def test_export_past_the_file_size_limit_leaves_nothing(sellers_db, tmp_path):
     assert done.returncode == 1
     assert f"Error: {output}: cannot write the export there: File too large" in done.stderr
     assert os.listdir(tmp_path) == ["sellers.db"]
+
+
+def test_export_of_an_organisation_without_sellers_names_the_ids_like_it(sellers_db):
+    result = run_cli("export", sellers_db, "--org", "org-bb", "--format", "json")
+    assert result.exit_code == 0 and result.stdout == "[]"
+    assert "has no sellers of organisation 'org-bb'" in result.stderr
+    assert "organisations with ids like it: org-b" in result.stderr
+    plain = run_cli("export", sellers_db, "--org", "org-b", "--format", "json")
+    assert "Warning" not in plain.stderr

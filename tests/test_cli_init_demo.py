@@ -73,3 +73,29 @@ def test_demo_data_is_deterministic_and_has_the_hard_cases(tmp_path):
 def test_demo_refuses_bad_arguments(tmp_path, args, message):
     result = CliRunner().invoke(cli, ["seller-export", "demo", str(tmp_path / "x.db"), *args])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_demo_refuses_a_mirror_of_real_sellers(sellers_db, tmp_path):
+    before = sqlite3.connect(sellers_db).execute("SELECT count(*) FROM sellers").fetchone()
+    result = run_cli("demo", sellers_db, "--rows", 10)
+    assert result.exit_code == 1
+    assert "demo would add fake ones among them" in result.output
+    assert "datasette seller-export demo demo.db" in result.output
+    after = sqlite3.connect(sellers_db).execute("SELECT count(*) FROM sellers").fetchone()
+    assert after == before
+
+
+def test_demo_writes_again_into_its_own_file_but_not_after_an_import(tmp_path):
+    demo_db = str(tmp_path / "demo.db")
+    assert run_cli("demo", demo_db, "--rows", 50, "--seed", 1).exit_code == 0
+    assert run_cli("demo", demo_db, "--rows", 80, "--seed", 2).exit_code == 0
+    dump = tmp_path / "dump.ndjson"
+    dump.write_text(
+        '{"id": "real-1", "org_id": "acme", "display_name": "A real seller", "normalized_name":'
+        ' null, "platform": null, "platform_id": null, "times_seen": 1, "feedback_percent":'
+        ' null, "feedback_count": null, "flagged": false, "first_seen_run_id": null,'
+        ' "last_seen_run_id": null, "created_at": null, "updated_at": null, "deleted_at": null}\n'
+    )
+    assert run_cli("import", demo_db, dump).exit_code == 0
+    result = run_cli("demo", demo_db, "--rows", 10)
+    assert result.exit_code == 1 and "written by import of dump.ndjson" in result.output

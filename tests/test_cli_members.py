@@ -108,3 +108,12 @@ def test_bad_arguments_are_clear_errors(tmp_path, args, message):
     assert message in result.output and "Traceback" not in result.output
     assert pairs(db) == [("old", "org-0")]
     assert not os.path.exists(tmp_path / "no")
+
+
+def test_adding_a_member_to_an_organisation_the_mirror_has_not_seen_warns(sellers_db):
+    result = run_cli("members", "add", sellers_db, "eve", "org-aa", "org-b")
+    assert result.exit_code == 0
+    assert "has no sellers of organisation 'org-aa'; organisations with ids like it: org-a" in (
+        result.output
+    )
+    assert "'org-b'" not in result.output  # it has sellers: nothing to say

@@ -260,3 +260,12 @@ async def test_renderers_for_org_actors_when_the_raw_table_is_open(make_datasett
     assert (
         await ds.client.get("/sellers/sellers.sellers_csv?org_id=org-a", actor=stranger)
     ).status_code == 403
+
+
+@pytest.mark.asyncio
+async def test_an_anonymous_visitor_of_the_page_is_told_to_sign_in(ds):
+    response = await ds.client.get("/-/sellers")
+    assert response.status_code == 403
+    assert "sign in first" in response.text
+    signed_in = await ds.client.get("/-/sellers", actor={"id": "nobody"})
+    assert signed_in.status_code == 403 and "sign in" not in signed_in.text

@@ -15,7 +15,9 @@ import urllib.request
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from conftest import ROOT, run_cli, seller
+from datasette.cli import cli
 
 from datasette_seller_export.engine.schema import EXPORTED_COLUMNS
 from datasette_seller_export.mirror.records import COLUMNS
@@ -306,6 +308,8 @@ def test_errors_that_say_what_to_fix(postgres, tmp_path, port_nobody_listens_on)
         result = sync(mirror, url, *args)
         assert result.exit_code == 1, (url, result.output)
         assert message in result.output and "Traceback" not in result.output, result.output
+        # A failed first sync leaves no empty mirror behind.
+        assert "no mirror was made" in result.output and not os.path.exists(mirror)
     pg(postgres.url, "ALTER TABLE sellers DROP COLUMN platform_id")
     result = sync(mirror, postgres.url)
     assert "lacks the columns platform_id, which the mirror needs" in result.output
@@ -593,3 +597,10 @@ def test_without_psycopg_sync_says_how_to_install_it(tmp_path, monkeypatch):
     result = run_cli("sync", tmp_path / "m.db", "--from", "postgresql://x@127.0.0.1/db")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "pip install 'datasette-seller-export[postgres]'" in result.output
+
+
+def test_sync_without_a_url_names_both_ways_to_give_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = CliRunner().invoke(cli, ["seller-export", "sync", str(tmp_path / "mirror.db")])
+    assert result.exit_code == 2
+    assert "--from postgresql://" in result.output and "$DATABASE_URL" in result.output

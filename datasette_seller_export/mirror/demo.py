@@ -6,8 +6,14 @@ import random
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from ..engine.schema import quote_identifier
+from . import state
 from .records import COLUMNS
 from .timestamps import format_utc
+
+# The mirror's state names demo as the source of its rows, so that demo can tell a mirror it
+# filled from one that holds real sellers.
+DEMO_SOURCE = "datasette seller-export demo"
 
 # Seller names as strangers write them: unicode, punctuation that CSV must quote, and
 # text a spreadsheet would run as a formula.
@@ -112,3 +118,20 @@ def demo_rows(rows, orgs, seed):
             "deleted_at": format_utc(created + timedelta(days=31)) if deleted else None,
         }
         yield [record[column] for column in COLUMNS]
+
+
+def real_rows_problem(db, table):
+    """Why demo must not write into `table` (it holds sellers demo did not write), as a
+    message that says what to do instead; None when it may."""
+    if not db[table].exists():
+        return None
+    count = db.execute(f"SELECT count(*) FROM {quote_identifier(table)}").fetchone()[0]
+    source = state.read(db.conn, table)["source"]
+    if count == 0 or source == DEMO_SOURCE:
+        return None
+    written = f"by {source}" if source else "by something other than demo"
+    return (
+        f"table {table} holds {count:,} sellers written {written}, and demo would add fake "
+        "ones among them; write the demo into a file of its own, e.g. "
+        "`datasette seller-export demo demo.db`"
+    )

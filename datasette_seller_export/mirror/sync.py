@@ -9,6 +9,7 @@ The mirror is in WAL mode, so readers keep reading the state before the run unti
 """
 
 import contextlib
+import os
 import time
 import types
 from dataclasses import dataclass
@@ -48,7 +49,21 @@ class SyncRun:
         return line
 
 
-def sync(
+def sync(db_path, url, **options):
+    """One run (see _sync for the options). A first run that fails removes the file it
+    created, so that no empty mirror is left to look like one."""
+    created = not os.path.exists(db_path)
+    try:
+        return _sync(db_path, url, **options)
+    except BaseException:
+        if created:
+            for path in (db_path, db_path + "-wal", db_path + "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+        raise
+
+
+def _sync(
     db_path,
     url,
     *,
@@ -59,7 +74,7 @@ def sync(
     ignore_unknown_columns=False,
     progress_bar=None,
 ):
-    """One run. `progress_bar(length)` gives a context manager with `update(n)` (click's)."""
+    """`progress_bar(length)` gives a context manager with `update(n)` (click's)."""
     started = time.monotonic()
     # Closing folds the WAL back into the database, when no reader holds it.
     with contextlib.closing(sqlite_utils.Database(db_path)) as db:

@@ -1,9 +1,7 @@
 """`/-/sellers`: browse and download an organisation's sellers in Datasette's own look, plus
 the menu item and table action that lead there. Pages come from the API's paging code."""
 
-import difflib
 import json
-import re
 import urllib.parse
 
 from datasette.utils.asgi import Response
@@ -12,6 +10,7 @@ from ..config import get_config
 from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan, download_name
 from ..engine.keyset import DEFAULT_SORT, count_query
+from ..engine.organisations import natural_key, nearest
 from ..engine.schema import EXPORTED_COLUMNS, SORTABLE_COLUMNS
 from ..permissions import can_read
 from ..routes import PAGE_PATH
@@ -32,23 +31,12 @@ MAX_PICKER_ORGS = 1000
 # "more than" instead of counting on.
 COUNT_LIMIT = 10_000
 PAGE_SIZES = (20, 50, 100, 200, 500, 1000)
-NEAREST_ORGS = 3
 DOWNLOADS = [
     ("CSV", "csv", False, "Comma-separated values"),
     ("CSV for Excel", "csv", True, "CSV with a byte-order mark, so Excel reads UTF-8"),
     ("JSON", "json", False, "One JSON array"),
     ("NDJSON", "ndjson", False, "One JSON object per line"),
 ]
-
-
-def natural_key(text):
-    """`org-2` before `org-10`: runs of digits compare as numbers."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
-def nearest(org_id, org_ids):
-    """The ids most like `org_id`, for a hint when it has no sellers."""
-    return difflib.get_close_matches(org_id, org_ids, n=NEAREST_ORGS, cutoff=0.4)
 
 
 def _canonical_sort(request):

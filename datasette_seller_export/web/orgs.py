@@ -7,21 +7,11 @@ rather than scanning every row.
 
 import json
 
-from ..engine.schema import quote_identifier
+from ..engine.organisations import mirror_orgs_sql
 from .request import DATABASE_ERRORS, NO_ORG, RequestError, database_error, resolve_request
 from .streaming import one_chunk, send_answer
 
 MAX_MIRROR_ORGS = 10_000
-
-_MIRROR_ORGS_SQL = """
-WITH RECURSIVE orgs(org_id) AS (
-    SELECT min(org_id) FROM {table}
-    UNION ALL
-    SELECT (SELECT min(org_id) FROM {table} WHERE org_id > orgs.org_id) FROM orgs
-    WHERE orgs.org_id IS NOT NULL
-)
-SELECT org_id FROM orgs WHERE org_id IS NOT NULL LIMIT {limit}
-"""
 
 
 async def org_choices(resolved, limit=MAX_MIRROR_ORGS):
@@ -29,8 +19,7 @@ async def org_choices(resolved, limit=MAX_MIRROR_ORGS):
     holder's: at most `limit` of the mirror's)."""
     if not resolved.access.can_read_any_org:
         return sorted(resolved.access.orgs)
-    table = quote_identifier(resolved.config.table)
-    rows = await resolved.execute(_MIRROR_ORGS_SQL.format(table=table, limit=limit), {})
+    rows = await resolved.execute(mirror_orgs_sql(resolved.config.table, limit), {})
     return [row[0] for row in rows]
 
 

@@ -121,6 +121,10 @@ async def resolve_request(
     except DATABASE_ERRORS as error:
         raise database_error(error, datasette) from None
     if not access.can_read:
+        if request.actor is None:
+            raise RequestError(
+                403, f"Permission denied: sign in first (the sellers need the {READ} action)"
+            )
         raise RequestError(403, f"Permission denied: this needs the {READ} action")
     try:
         filter_parameters = () if scope == NO_ORG else FILTER_PARAMETERS
