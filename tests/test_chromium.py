@@ -180,8 +180,7 @@ def test_the_page_at_every_width(serve, browser, tmp_path, width):
 
     # Search and sort, as a person would, through the form.
     browser.find_element(By.ID, "seller-export-search").send_keys("LINE")
-    Select(browser.find_element(By.ID, "seller-export-sort")).select_by_value("display_name")
-    browser.find_element(By.ID, "seller-export-sort-desc").click()
+    Select(browser.find_element(By.ID, "seller-export-sort")).select_by_visible_text("Name, Z to A")
     browser.find_element(By.CSS_SELECTOR, "form.seller-export-controls input[type=submit]").click()
     WebDriverWait(browser, 20).until(lambda d: "_sort_desc=display_name" in d.current_url)
     assert "q=LINE" in browser.current_url
@@ -229,3 +228,48 @@ def test_every_download_button_saves_a_complete_file_named_for_what_it_holds(
             assert saved.read_bytes() == httpx.get(href, cookies=cookie).content
             saved_names.add(saved.name)
     assert len(saved_names) == 8  # every download is named apart from every other
+
+
+def test_a_column_header_sorts_the_page_as_datasettes_do(serve, browser, tmp_path):
+    db_path = build_sellers_db(tmp_path / "sellers.db", {"org-a": 60}, seed=4)
+    config = tmp_path / "datasette.json"
+    config.write_text('{"permissions": {"seller_collection.read": {"org_id": "*"}}}')
+    server = serve(db_path, "-c", str(config), "--setting", "default_page_size", "20")
+    sign_in(browser, server, ACTOR)
+    browser.get(server.url + "/-/sellers?flagged=false")
+    header = browser.find_element(By.CSS_SELECTOR, "th.col-times_seen a")
+    assert header.text == "times_seen"
+    header.click()
+    WebDriverWait(browser, 20).until(lambda d: "_sort=times_seen" in d.current_url)
+    assert "flagged=false" in browser.current_url
+    assert browser.find_element(By.CSS_SELECTOR, "th.col-times_seen a").text == "times_seen ▼"
+    expected = expected_rows(db_path, "org-a", False, sort="times_seen", desc=False)
+    seen = [c[COLUMN["times_seen"]] for c in table_cells(browser)]
+    assert seen == [str(r["times_seen"]) for r in expected[:20]]
+    browser.find_element(By.CSS_SELECTOR, "th.col-times_seen a").click()  # and back down
+    WebDriverWait(browser, 20).until(lambda d: "_sort_desc=times_seen" in d.current_url)
+    assert browser.find_element(By.CSS_SELECTOR, "th.col-times_seen a").text == "times_seen ▲"
+    selected = Select(browser.find_element(By.ID, "seller-export-sort")).first_selected_option
+    assert selected.text == "Most seen first"
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_a_page_of_100_sellers_is_a_few_screens_at_any_width(serve, browser, tmp_path, width):
+    db_path = build_sellers_db(tmp_path / "sellers.db", {"org-a": 150}, seed=6)
+    config = tmp_path / "datasette.json"
+    config.write_text('{"permissions": {"seller_collection.read": {"org_id": "*"}}}')
+    server = serve(db_path, "-c", str(config))
+    browser.set_window_size(width, 1000)
+    sign_in(browser, server, ACTOR)
+    browser.get(server.url + "/-/sellers?_size=100")
+    assert len(table_cells(browser)) == 100
+    height = browser.execute_script("return document.documentElement.scrollHeight;")
+    os.makedirs(os.path.join(REPO, "test-artifacts"), exist_ok=True)
+    browser.set_window_size(width, min(height, 3000))
+    browser.save_screenshot(os.path.join(REPO, "test-artifacts", f"sellers-100-{width}px.png"))
+    # About 420 px a seller before (42,000 px a page); now a card of two or three lines.
+    assert height < 12_000, height
+    assert browser.execute_script(OVERFLOWING_CONTROLS) == []
+    name = browser.find_element(By.CSS_SELECTOR, "tbody td.col-times_seen")
+    if width <= 576:
+        assert browser.execute_script(CELL_LABEL, name) == '"times_seen"'

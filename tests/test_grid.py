@@ -11,7 +11,7 @@ from conftest import ROOT, build_sellers_db, page_through
 
 from datasette_seller_export.engine import database, keyset
 from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
-from datasette_seller_export.testing.oracle import expected_export, expected_rows
+from datasette_seller_export.testing.oracle import EXPORTED, expected_export, expected_rows
 from datasette_seller_export.web import browse, paging
 
 # Terms of three characters or more go through the trigram index; shorter ones are scanned.
@@ -324,14 +324,64 @@ async def test_the_picker_is_in_natural_order_and_empty_orgs_get_a_hint(many_org
 
 
 @pytest.mark.asyncio
-async def test_the_sort_form_redirects_to_datasettes_canonical_url(ds):
-    response = await ds.client.get(
-        "/-/sellers?org_id=org-a&_sort=times_seen&_sort_by_desc=on", actor=ROOT
-    )
+@pytest.mark.parametrize(
+    "query,canonical",
+    [
+        ("org_id=org-a&_order=-times_seen", "org_id=org-a&_sort_desc=times_seen"),
+        ("org_id=org-a&_order=times_seen&q=x", "org_id=org-a&_sort=times_seen&q=x"),
+        ("org_id=org-a&_order=", "org_id=org-a"),
+        # Datasette's own table form says it this way.
+        ("org_id=org-a&_sort=times_seen&_sort_by_desc=on", "org_id=org-a&_sort_desc=times_seen"),
+    ],
+)
+async def test_the_sort_menu_redirects_to_datasettes_canonical_url(ds, query, canonical):
+    response = await ds.client.get(f"/-/sellers?{query}", actor=ROOT)
     assert response.status_code == 302
-    assert response.headers["location"] == "/-/sellers?org_id=org-a&_sort_desc=times_seen"
-    page = await ds.client.get(response.headers["location"], actor=ROOT)
-    assert '<option value="times_seen" selected>' in page.text and "checked" in page.text
+    assert response.headers["location"] == f"/-/sellers?{canonical}"
+
+
+@pytest.mark.asyncio
+async def test_the_sort_menu_says_each_order_in_words_and_selects_the_current_one(ds):
+    from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
+    from datasette_seller_export.web.browse import SORT_LABELS
+
+    assert list(SORT_LABELS) == list(SORTABLE_COLUMNS)
+    page = await ds.client.get("/-/sellers?org_id=org-a&_sort_desc=times_seen", actor=ROOT)
+    assert '<option value="-times_seen" selected>Most seen first</option>' in page.text
+    assert '<option value="" >' not in page.text and "descending" not in page.text
+    default = await ds.client.get("/-/sellers?org_id=org-a", actor=ROOT)
+    assert '<option value="" selected>Newest first</option>' in default.text
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "query,links,arrows",
+    [
+        # The default order is created_at descending: its header offers ascending.
+        ("", {"created_at": "_sort=created_at", "times_seen": "_sort=times_seen"}, "created_at ▲"),
+        ("&_sort=times_seen", {"times_seen": "_sort_desc=times_seen"}, "times_seen ▼"),
+        ("&_sort_desc=platform", {"platform": "_sort=platform"}, "platform ▲"),
+    ],
+)
+async def test_sortable_column_headers_link_to_their_order_with_datasettes_arrows(
+    ds, query, links, arrows
+):
+    import html
+    import re
+
+    page = await ds.client.get(f"/-/sellers?org_id=org-a&q=a{query}", actor=ROOT)
+    headers = re.findall(r'<th class="col-(\w+)" scope="col">(.*?)</th>', page.text)
+    assert [name for name, _ in headers] == list(EXPORTED)
+    cells = dict(headers)
+    for column in ("normalized_name", "platform_id", "flagged"):
+        assert "<a" not in cells[column]  # not sortable: no link
+    for column, sort in links.items():
+        href = html.unescape(re.search(r'href="([^"]+)"', cells[column]).group(1))
+        assert sort in href and "q=a" in href and "org_id=org-a" in href and "_next" not in href
+    shown = [
+        html.unescape(re.sub("<[^>]+>", "", cell)).replace("\xa0", " ") for cell in cells.values()
+    ]
+    assert [text for text in shown if text.endswith(("▲", "▼"))] == [arrows]
 
 
 @pytest.mark.asyncio

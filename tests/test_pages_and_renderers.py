@@ -96,7 +96,8 @@ async def test_an_org_actor_pages_through_its_own_sellers(granted, sellers_db):
     assert pages == 1  # 40 rows fit one page of 40 exactly: no empty second page
     response = await granted.client.get("/-/sellers", actor=ORG_B)
     assert '<h3 class="table-summary">40 sellers</h3>' in response.text
-    assert '<th class="col-display_name" scope="col">display_name</th>' in response.text
+    assert '<th class="col-display_name" scope="col"><a href="/-/sellers?' in response.text
+    assert '<th class="col-normalized_name" scope="col">normalized_name</th>' in response.text
 
 
 @pytest.mark.asyncio
@@ -147,7 +148,7 @@ async def test_an_any_org_reader_without_an_org_gets_the_picker(granted):
     assert "Choose an organisation" in response.text
     for org_id in ("org-a", "org-b", "org-one", "org-empty"):
         assert f'<option value="{org_id}">' in response.text
-    assert "rows-and-columns" not in response.text
+    assert '<table class="rows-and-columns' not in response.text
     # Org actors get no picker.
     assert "seller-export-orgs" not in (await granted.client.get("/-/sellers", actor=ORG_B)).text
 

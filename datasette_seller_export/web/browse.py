@@ -39,18 +39,68 @@ DOWNLOADS = [
 ]
 
 
+# The page's sort menu, in words: each sortable column ascending, then descending.
+SORT_LABELS = {
+    "created_at": ("Oldest first", "Newest first"),
+    "display_name": ("Name, A to Z", "Name, Z to A"),
+    "times_seen": ("Least seen first", "Most seen first"),
+    "feedback_percent": ("Lowest feedback first", "Highest feedback first"),
+    "feedback_count": ("Fewest ratings first", "Most ratings first"),
+    "platform": ("Platform, A to Z", "Platform, Z to A"),
+}
+# The menu sends `_order=COL` (ascending) or `_order=-COL` (descending); the page redirects to
+# Datasette's own spelling, `_sort=COL` or `_sort_desc=COL`, as its table pages do with
+# `_sort=COL&_sort_by_desc=on` (which it takes too).
+ORDER_PARAMETER = "_order"
+ARROWS = {False: "\u25bc", True: "\u25b2"}  # Datasette's: ▼ on an ascending column, ▲ descending
+
+
+def sort_choices():
+    """`(value, label)` of the sort menu, the default (newest first) first."""
+    choices = [("", SORT_LABELS["created_at"][1])]
+    for column, (ascending, descending) in SORT_LABELS.items():
+        choices.append((column, ascending))
+        if column != "created_at":
+            choices.append((f"-{column}", descending))
+    return choices
+
+
 def _canonical_sort(request):
-    """Datasette's sort form sends `_sort=COL&_sort_by_desc=on` for a descending sort; the
-    canonical URL, as on Datasette's own table pages, says `_sort_desc=COL`."""
+    """The page's URL with the sort menu's `_order` (or Datasette's `_sort_by_desc=on`) said
+    as `_sort` or `_sort_desc`; None when it already is."""
     pairs = urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
-    if "_sort_by_desc" not in dict(pairs):
+    names = dict(pairs)
+    if ORDER_PARAMETER not in names and "_sort_by_desc" not in names:
         return None
-    query = [
-        ("_sort_desc" if name == "_sort" else name, value)
-        for name, value in pairs
-        if name != "_sort_by_desc"
-    ]
-    return f"{request.path}?{urllib.parse.urlencode(query)}"
+    query = []
+    for name, value in pairs:
+        if name == ORDER_PARAMETER:
+            if value.startswith("-"):
+                query.append(("_sort_desc", value[1:]))
+            elif value:
+                query.append(("_sort", value))
+        elif name == "_sort" and "_sort_by_desc" in names:
+            query.append(("_sort_desc", value))
+        elif name != "_sort_by_desc":
+            query.append((name, value))
+    return request.path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+
+
+def column_headers(datasette, carried, sort):
+    """Each exported column's header: a sortable one links to its order, as Datasette's table
+    headers do (ascending first; the sorted column to its other direction, with an arrow)."""
+    unsorted = [(name, value) for name, value in carried if name not in ("_sort", "_sort_desc")]
+    headers = []
+    for column in EXPORTED_COLUMNS:
+        header = {"name": column, "href": None, "arrow": ""}
+        if column in SORTABLE_COLUMNS:
+            current = column == sort.column
+            flip = "_sort" if current and sort.descending else "_sort_desc"
+            by = flip if current else "_sort"
+            header["href"] = url_with_query(datasette, PAGE_PATH, unsorted + [(by, column)])
+            header["arrow"] = ARROWS[sort.descending] if current else ""
+        headers.append(header)
+    return headers
 
 
 async def browse_view(datasette, request):
@@ -81,9 +131,10 @@ async def _context(datasette, resolved):
         "selection": selection,
         "flagged": filters.flagged,
         "search": filters.search or "",
-        "sort_column": sort.column if sort != DEFAULT_SORT else "",
-        "sort_desc": sort.descending,
-        "sortable_columns": SORTABLE_COLUMNS,
+        "sort_value": ""
+        if sort == DEFAULT_SORT
+        else ("-" if sort.descending else "") + sort.column,
+        "sort_choices": sort_choices(),
         "size": resolved.size,
         "page_sizes": [
             size
@@ -105,6 +156,9 @@ async def _context(datasette, resolved):
         raise database_error(error, datasette) from None
     links = page_links(datasette, resolved, page, PAGE_PATH)
     carried = filters.query_pairs()
+    context["headers"] = column_headers(
+        datasette, carried + [("_size", str(resolved.size))], filters.sort
+    )
     exports = []
     for label, fmt, bom, title in DOWNLOADS:
         plan = ExportPlan(selection, FORMATS[fmt], resolved.config.batch_size, bom=bom)
