@@ -42,8 +42,11 @@ class Config:
     parallel_batches: int = DEFAULT_PARALLEL_BATCHES
     # Shared by every export of the instance: at most num_sql_threads - 1 batch queries at once.
     export_threads: SharedThreads = field(default_factory=lambda: SharedThreads(1), compare=False)
-    # Why the plugin serves no sellers, for its 404s and the startup warning; None when active.
+    # Why the plugin serves no sellers, for its 404s; None when active.
     idle_reason: Optional[str] = None
+    # Whether startup warns of it: when it found a table it would not serve, not when the
+    # instance has no sellers table at all (most instances a plugin is installed beside).
+    idle_warning: bool = True
     # Mirrors locked although the plugin is idle: several databases hold one and no setting
     # says which to serve, yet each would show every organisation on Datasette's own pages.
     idle_mirrors: Tuple[str, ...] = ()
@@ -106,11 +109,17 @@ async def _databases_with_table(datasette, table):
     return names
 
 
-def _idle(table, reason, mirrors=()) -> Config:
-    """The configuration of a plugin with no business on this instance: it says why once, in
-    the log, and its endpoints answer 404 with the same words."""
+def _idle(table, reason, mirrors=(), warn=True) -> Config:
+    """The configuration of a plugin with no business on this instance: its endpoints answer
+    404 saying why, and startup says it once in the log (`warn`)."""
     message = f"{PLUGIN_NAME} is idle: {reason}"
-    return Config(database=None, table=table, idle_reason=message, idle_mirrors=tuple(mirrors))
+    return Config(
+        database=None,
+        table=table,
+        idle_reason=message,
+        idle_mirrors=tuple(mirrors),
+        idle_warning=warn,
+    )
 
 
 async def _find_mirror(datasette, raw, table):
@@ -139,7 +148,7 @@ async def _find_mirror(datasette, raw, table):
             _fail(f"no attached database has the table {table!r} named by setting 'table'")
         _fail(f"database {candidates[0]!r}: {problems[candidates[0]]}")
     if not candidates:
-        return _idle(table, f"no attached database has a {table!r} table")
+        return _idle(table, f"no attached database has a {table!r} table", warn=False)
     found = "; ".join(f"database {name!r}: {problems[name]}" for name in candidates)
     return _idle(
         table,
@@ -207,7 +216,7 @@ async def _check_memberships_table(datasette, database, table, given):
 
 async def startup(datasette):
     config = _configs[datasette] = await load_config(datasette)
-    if config.idle_reason:
+    if config.idle_reason and config.idle_warning:
         log.warning(config.idle_reason)
 
 

@@ -162,3 +162,12 @@ def test_the_commands_are_there_when_asked_for():
     for command in ("demo", "export", "import", "init", "members", "sync"):
         assert f"  {command} " in result.output
     assert run_cli("init", "--help").exit_code == 0
+
+
+def test_an_instance_without_a_sellers_table_starts_without_a_word(serve, tmp_path):
+    other = tmp_path / "other.db"
+    sqlite_utils.Database(str(other))["things"].insert({"a": 1})
+    server = serve(str(other), "--root")
+    assert idle_lines(server) == []
+    status, _, body = get(server, "/export/sellers/csv?org_id=o", ROOT)
+    assert status == 404 and "no attached database has a 'sellers' table" in body
