@@ -26,11 +26,10 @@ from .engine.encoders import FORMATS
 from .engine.export import ExportPlan, atomic_file, write_export
 from .engine.functions import register_functions
 from .engine.keyset import Search, Selection, count_query
-from .engine.organisations import mirror_orgs_sql, unknown_org_hint
+from .engine.organisations import MAX_MIRROR_ORGS, mirror_orgs_sql, unknown_org_hint
 from .engine.schema import (
+    ensure_id_type,
     ensure_table,
-    id_type,
-    retype_ids,
     search_index,
     sqlite_version_problem,
     table_problem,
@@ -76,12 +75,9 @@ def init(db_path, table, integer_ids):
     """Create the sellers table, its sort indexes and its search index in DB, or add what an
     existing mirror lacks. Safe to run again."""
     db = sqlite_utils.Database(db_path)
-    ids = "integer" if integer_ids else "text"
     with db.atomic():
-        existed = db[table].exists()
-        changes = ensure_table(db, table, ids=ids)
-        if existed and integer_ids and id_type(db, table) != ids:
-            retype_ids(db, table, ids)
+        changes = ensure_table(db, table, ids="integer" if integer_ids else "text")
+        if integer_ids and ensure_id_type(db, table, "integer"):
             changes.append(f"ids of {table} now stored as integers")
     for change in changes:
         click.echo(change)
@@ -237,16 +233,12 @@ def _warn_of_an_unknown_org(conn, db_path, table, org_id):
     the ids like it."""
     if conn.execute(*count_query(Selection(table=table, org_id=org_id), 1)).fetchone()[0]:
         return
-    org_ids = [row[0] for row in conn.execute(mirror_orgs_sql(table, MAX_HINTED_ORGS))]
+    org_ids = [row[0] for row in conn.execute(mirror_orgs_sql(table, MAX_MIRROR_ORGS))]
     click.echo(
         f"Warning: {db_path} has no sellers of organisation {org_id!r}; "
         + unknown_org_hint(org_id, org_ids),
         err=True,
     )
-
-
-# How many of a mirror's organisations a hint compares a mistyped id with.
-MAX_HINTED_ORGS = 10_000
 
 
 def _output_encoding(output, compress):

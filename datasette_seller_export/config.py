@@ -171,16 +171,17 @@ async def load_config(datasette) -> Config:
         if isinstance(found, Config):
             return found
         database = found
-    elif database not in datasette.databases:
-        _fail(
-            f"setting 'database' names {database!r}, which is not attached; attached: "
-            + ", ".join(n for n in datasette.databases if n != "_internal")
+    else:  # a database named by the setting (_find_mirror checked the one it found)
+        if database not in datasette.databases:
+            _fail(
+                f"setting 'database' names {database!r}, which is not attached; attached: "
+                + ", ".join(n for n in datasette.databases if n != "_internal")
+            )
+        problem = await datasette.get_database(database).execute_fn(
+            lambda conn: table_problem(sqlite_utils.Database(conn), table)
         )
-    problem = await datasette.get_database(database).execute_fn(
-        lambda conn: table_problem(sqlite_utils.Database(conn), table)
-    )
-    if problem:
-        _fail(f"database {database!r}: {problem}")
+        if problem:
+            _fail(f"database {database!r}: {problem}")
     search_index = await datasette.get_database(database).execute_fn(
         lambda conn: find_search_index(sqlite_utils.Database(conn), table)
     )

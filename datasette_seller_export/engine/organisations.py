@@ -7,6 +7,8 @@ import re
 from .schema import quote_identifier
 
 NEAREST_ORGS = 3
+# The most organisation ids read from a mirror at once (for a picker, orgs.json or a hint).
+MAX_MIRROR_ORGS = 10_000
 
 _MIRROR_ORGS_SQL = """
 WITH RECURSIVE orgs(org_id) AS (

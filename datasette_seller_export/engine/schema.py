@@ -176,6 +176,15 @@ def retype_ids(db: sqlite_utils.Database, table, new_type):
         conn.execute(sql)
 
 
+def ensure_id_type(db: sqlite_utils.Database, table, ids):
+    """Rebuild `table` with ids of type `ids` if they are declared otherwise (see retype_ids);
+    returns whether it did."""
+    if id_type(db, table) == ids:
+        return False
+    retype_ids(db, table, ids)
+    return True
+
+
 def ensure_table(db: sqlite_utils.Database, table: str = "sellers", indexes="all", ids="text"):
     """Create the table (its ids of type `ids`, see ID_TYPES), its sort indexes and its search
     index, or add what an existing mirror lacks. A bulk load into a new table is faster when

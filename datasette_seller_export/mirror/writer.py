@@ -15,7 +15,7 @@ temporary table, so that set-wise statements tell inserted, updated and unchange
 import time
 from dataclasses import dataclass, field
 
-from ..engine.schema import ID_TYPES, ensure_table, id_type, quote_identifier, retype_ids
+from ..engine.schema import ID_TYPES, ensure_id_type, ensure_table, quote_identifier
 from . import state
 from .records import COLUMNS, RecordError
 from .timestamps import CANONICAL_GLOB, TIMESTAMP_COLUMNS, canonical
@@ -66,8 +66,7 @@ def write_records(db, table, records, *, remove_missing=False, state_after=None,
         created = not db[table].exists()
         ensure_table(db, table, indexes=None if created else "all", ids=ids or "text")
         retyped = ""
-        if ids is not None and id_type(db, table) != ids:
-            retype_ids(db, table, ids)
+        if ids is not None and ensure_id_type(db, table, ids):
             retyped = f"{ID_TYPES[ids]} values"
         if conn.execute(f"SELECT 1 FROM {quoted} LIMIT 1").fetchone() is None:
             summary = _load_empty(conn, quoted, records)

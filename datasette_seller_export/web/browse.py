@@ -95,8 +95,7 @@ def column_headers(datasette, carried, sort):
         header = {"name": column, "href": None, "arrow": ""}
         if column in SORTABLE_COLUMNS:
             current = column == sort.column
-            flip = "_sort" if current and sort.descending else "_sort_desc"
-            by = flip if current else "_sort"
+            by = "_sort_desc" if current and not sort.descending else "_sort"
             header["href"] = url_with_query(datasette, PAGE_PATH, unsorted + [(by, column)])
             header["arrow"] = ARROWS[sort.descending] if current else ""
         headers.append(header)

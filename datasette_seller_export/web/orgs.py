@@ -7,11 +7,9 @@ rather than scanning every row.
 
 import json
 
-from ..engine.organisations import mirror_orgs_sql
+from ..engine.organisations import MAX_MIRROR_ORGS, mirror_orgs_sql
 from .request import DATABASE_ERRORS, NO_ORG, RequestError, database_error, resolve_request
 from .streaming import one_chunk, send_answer
-
-MAX_MIRROR_ORGS = 10_000
 
 
 async def org_choices(resolved, limit=MAX_MIRROR_ORGS):
