@@ -5,13 +5,14 @@ import csv
 import io
 import os
 import re
-import sqlite3
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 
 import click
 import sqlite_utils
+from datasette.utils.sqlite import sqlite3, using_pysqlite3  # Datasette's: what exports use
 
 from . import memberships
 from .commands import HELP
@@ -20,13 +21,14 @@ from .config import (
     DEFAULT_PARALLEL_BATCHES,
     MAX_BATCH_SIZE,
     MAX_PARALLEL_BATCHES,
+    Limits,
 )
 from .engine.compression import EXTENSIONS, IDENTITY, STREAMS
 from .engine.encoders import FORMATS
-from .engine.export import ExportPlan, atomic_file, write_export
+from .engine.export import ExportPlan, write_export
 from .engine.functions import register_functions
-from .engine.keyset import Search, Selection, count_query
 from .engine.organisations import MAX_MIRROR_ORGS, mirror_orgs_sql, unknown_org_hint
+from .engine.queries import count_query
 from .engine.schema import (
     ensure_id_type,
     ensure_table,
@@ -34,6 +36,7 @@ from .engine.schema import (
     sqlite_version_problem,
     table_problem,
 )
+from .engine.selection import Criteria, ParameterError, Selection, parse_flagged, parse_sort
 from .mirror import members as members_writer
 from .mirror.demo import DEMO_SOURCE, demo_rows, real_rows_problem
 from .mirror.dumps import FORMATS as IMPORT_FORMATS
@@ -41,7 +44,6 @@ from .mirror.dumps import CountingReader, format_for, read_records
 from .mirror.records import RecordError
 from .mirror.timestamps import format_utc
 from .mirror.writer import counted, write_records
-from .web.params import ParameterError, parse_flagged, parse_sort
 
 
 @click.group(name="seller-export", help=HELP)
@@ -187,45 +189,53 @@ def export_command(
     except ParameterError as error:
         raise click.BadParameter(str(error), param_hint="--flagged") from None
     try:
-        sort = parse_sort(sort_ascending, sort_descending)
+        sort = parse_sort(sort_ascending, sort_descending, names=("--sort", "--sort-desc"))
     except ParameterError as error:
         raise click.BadParameter(str(error), param_hint="--sort") from None
     if bom and format_name != "csv":
         raise click.BadParameter("--bom is for CSV only", param_hint="--bom")
     encoding = _output_encoding(output, compress)
-    problem = sqlite_version_problem(sqlite3.sqlite_version_info)
+    problem = sqlite_version_problem(sqlite3.sqlite_version_info, using_pysqlite3)
     if problem:
         raise click.ClickException(problem)
-    conn = sqlite3.connect(db_path)
-    register_functions(conn)
-    problem = table_problem(sqlite_utils.Database(conn), table)
-    if problem:
-        raise click.ClickException(f"{db_path}: {problem}")
-    fts = search_index(sqlite_utils.Database(conn), table)
-    selection = Selection(
-        table=table,
-        org_id=org_id,
-        flagged=flagged,
-        search=Search(search, fts) if search else None,
-        sort=sort,
-    )
-    plan = ExportPlan(
-        selection, FORMATS[format_name], batch_size, escape_formulas, bom, parallel_batches
-    )
-    _warn_of_an_unknown_org(conn, db_path, table, org_id)
-    if output is None:
-        write_export(db_path, plan, sys.stdout.buffer, encoding=encoding)
-        return
-    total = conn.execute(*count_query(selection)).fetchone()[0]
+    criteria = Criteria(org_id=org_id, flagged=flagged, search=search or None, sort=sort)
+    most_matches = Limits().export_matches
     try:
+        selection, total = _read_selection(db_path, table, criteria, count=output is not None)
+        plan = ExportPlan(
+            selection, FORMATS[format_name], batch_size, escape_formulas, bom, parallel_batches
+        )
+        if output is None:
+            write_export(db_path, plan, sys.stdout.buffer, most_matches, encoding=encoding)
+            return
         with click.progressbar(length=total, label=f"Exporting {org_id}", file=sys.stderr) as bar:
             with atomic_file(output) as out:
-                write_export(db_path, plan, out, on_batch=bar.update, encoding=encoding)
+                write_export(
+                    db_path, plan, out, most_matches, on_batch=bar.update, encoding=encoding
+                )
+    except sqlite3.Error as error:
+        outcome = "what was written is incomplete" if output is None else f"{output} is unchanged"
+        raise click.ClickException(f"{db_path}: the export failed: {error}; {outcome}") from None
     except OSError as error:
         # The path as the user typed it, not the temporary file beside it that failed.
         reason = error.strerror or str(error)
         raise click.ClickException(f"{output}: cannot write the export there: {reason}") from None
     click.echo(f"{output}: {total:,} sellers of {org_id}", err=True)
+
+
+def _read_selection(db_path, table, criteria, count):
+    """The selection of DB's table, and how many rows it holds when `count` (for a progress
+    bar); the table checked, and a warning for an organisation the mirror does not hold."""
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        register_functions(conn)
+        db = sqlite_utils.Database(conn)
+        problem = table_problem(db, table)
+        if problem:
+            raise click.ClickException(f"{db_path}: {problem}")
+        selection = criteria.selection(table, criteria.org_id, search_index(db, table))
+        _warn_of_an_unknown_org(conn, db_path, table, criteria.org_id)
+        total = conn.execute(*count_query(selection)).fetchone()[0] if count else None
+    return selection, total
 
 
 def _warn_of_an_unknown_org(conn, db_path, table, org_id):
@@ -526,3 +536,18 @@ def members_import(db_path, csv_path, replace, table):
             raise click.ClickException(f"{csv_path}: {error}; nothing was changed") from None
         change = members_writer.import_pairs(conn, table, pairs, replace)
     click.echo(f"{db_path}: {change}")
+
+
+@contextlib.contextmanager
+def atomic_file(path):
+    """A binary file that appears at `path` only once it is complete: a failed export leaves
+    no partial file behind (nor harms one already there)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".sellers-export-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            yield out
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

@@ -6,18 +6,17 @@ than a 500 on the first export.
 
 import logging
 import weakref
-from dataclasses import dataclass, field
-from typing import Optional, Tuple
+from dataclasses import dataclass, replace
+from typing import Callable, Optional, Tuple
 
 import sqlite_utils
+from datasette.plugins import pm
 from datasette.utils import StartupError
-from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
+from datasette.utils.sqlite import sqlite3, using_pysqlite3  # pysqlite3 when installed
 
 from . import memberships
-from .engine.database import SharedThreads
-from .engine.schema import fts_tables, sqlite_version_problem, table_problem
+from .engine.schema import STATE_TABLE, fts_tables, sqlite_version_problem, table_problem
 from .engine.schema import search_index as find_search_index
-from .mirror.state import STATE_TABLE
 
 PLUGIN_NAME = "datasette-seller-export"
 log = logging.getLogger("datasette_seller_export")
@@ -26,8 +25,27 @@ MAX_BATCH_SIZE = 10_000
 # while time to first byte, memory, and the work wasted after a hang-up keep growing.
 DEFAULT_BATCH_SIZE = 2_000
 MAX_PARALLEL_BATCHES = 16
-# Chosen by `benchmarks/run.py --parallel`: on 2 cores, 2 batches at once.
+# Chosen by `benchmarks/run.py --parallel` (docs/benchmarks.md#parallel-batches).
 DEFAULT_PARALLEL_BATCHES = 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Where the plans of a search and the browse page's count change course. Each path is
+    tested by setting these low (see `replace_config`)."""
+
+    # A page of a search whose index matches at most this many rows in the whole table reads
+    # them first (see batches.with_search_plan).
+    page_matches: int = 10_000
+    # A whole export of such a search lists them first (see batches.listed_batches); past
+    # this many, listing them could outrun Datasette's time limit.
+    export_matches: int = 200_000
+    # The work a page of a search may spend checking rows by their names before it asks the
+    # index instead (see paging._fetch), in SQLite VM instructions: about 3,000 rows' worth.
+    name_check_budget: int = 50_000
+    # Counting a big organisation's live rows reads each row: the browse page counts up to
+    # this many, and says "more than" past it.
+    count_limit: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -40,8 +58,9 @@ class Config:
     memberships_table: str = memberships.DEFAULT_TABLE
     search_index: Optional[str] = None  # the FTS5 trigram table, when the mirror has one
     parallel_batches: int = DEFAULT_PARALLEL_BATCHES
-    # Shared by every export of the instance: at most num_sql_threads - 1 batch queries at once.
-    export_threads: SharedThreads = field(default_factory=lambda: SharedThreads(1), compare=False)
+    limits: Limits = Limits()
+    # What other plugins wrap the engine's `execute` in (hook seller_export_wrap_execute).
+    execute_wrappers: Tuple[Callable, ...] = ()
     # Why the plugin serves no sellers, for its 404s; None when active.
     idle_reason: Optional[str] = None
     # Whether startup warns of it: when it found a table it would not serve, not when the
@@ -61,6 +80,11 @@ class Config:
         """The databases whose protected tables are locked: the one served, or, while idle,
         every mirror found."""
         return (self.database,) if self.database is not None else self.idle_mirrors
+
+    def wrap_execute(self, execute):
+        for wrap in self.execute_wrappers:
+            execute = wrap(execute)
+        return execute
 
     def is_sellers_table(self, database, table):
         return self.database is not None and (database, table) == (self.database, self.table)
@@ -161,7 +185,7 @@ async def load_config(datasette) -> Config:
     """Validate the plugin's settings against the attached databases; raise StartupError."""
     raw = datasette.plugin_config(PLUGIN_NAME) or {}
     _check_types(raw)
-    problem = sqlite_version_problem(sqlite3.sqlite_version_info)
+    problem = sqlite_version_problem(sqlite3.sqlite_version_info, using_pysqlite3)
     if problem:
         _fail(problem)
     table = raw.get("table", "sellers")
@@ -198,7 +222,9 @@ async def load_config(datasette) -> Config:
         memberships_table=memberships_table,
         search_index=search_index,
         parallel_batches=raw.get("parallel_batches", DEFAULT_PARALLEL_BATCHES),
-        export_threads=SharedThreads(max(1, datasette.setting("num_sql_threads") - 1)),
+        execute_wrappers=tuple(
+            wrap for wrap in pm.hook.seller_export_wrap_execute(datasette=datasette) if wrap
+        ),
     )
 
 
@@ -239,3 +265,10 @@ def get_config(datasette) -> Config:
     except KeyError:
         message = f"{PLUGIN_NAME}: configuration used before Datasette's startup"
         raise RuntimeError(message) from None
+
+
+def replace_config(datasette, **changes) -> Config:
+    """From now on, the instance's configuration with `changes` (e.g. `limits=Limits(...)`):
+    for tests, and for code that embeds Datasette, to set what no plugin setting sets."""
+    config = _configs[datasette] = replace(get_config(datasette), **changes)
+    return config

@@ -7,17 +7,19 @@ import gzip
 import io
 import json
 import os
+import random
 import sqlite3
 import subprocess
 import sys
 
 import pytest
+import sqlite_utils
 import zstandard
 from click.testing import CliRunner
-from conftest import build_sellers_db, run_cli
+from conftest import build_sellers_db, run_cli, seller
 from datasette.cli import cli
 
-from datasette_seller_export.engine.schema import COLUMN_TYPES
+from datasette_seller_export.engine.schema import COLUMN_TYPES, ensure_table
 from datasette_seller_export.mirror.dumps import parse_csv_record
 from datasette_seller_export.testing.oracle import expected_export
 
@@ -99,24 +101,43 @@ def test_export_refuses_bad_arguments_and_writes_nothing(sellers_db, tmp_path, a
     assert os.listdir(tmp_path / "out") == []
 
 
-def test_a_failed_export_leaves_no_partial_file(sellers_db, tmp_path, monkeypatch):
-    from datasette_seller_export.engine import export
+def corrupt_last_rows(path, rows=2_000):
+    """A mirror of `rows` sellers of org-a, oldest first by rowid, whose table page that holds
+    the newest rows is overwritten: an export oldest first reads many batches, then fails."""
+    db = sqlite_utils.Database(path)
+    ensure_table(db)
+    rng = random.Random(0)
+    db["sellers"].insert_all(
+        dict(seller(rng, "org-a", n), created_at=f"2020-01-01T00:00:00.{n:06d}Z")
+        for n in range(rows)
+    )
+    (last_leaf,) = db.execute(
+        "SELECT max(pageno) FROM dbstat WHERE name = 'sellers' AND pagetype = 'leaf'"
+    ).fetchone()
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.close()
+    with open(path, "r+b") as file:
+        file.seek((last_leaf - 1) * page_size)
+        file.write(b"\xff" * page_size)
 
+
+def test_a_failed_export_leaves_no_partial_file(tmp_path):
+    mirror = str(tmp_path / "corrupt.db")
+    corrupt_last_rows(mirror)
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "out.csv"
     out.write_bytes(b"an older export, kept")
-
-    async def failing_chunks(*args, **kwargs):
-        yield b"partial"
-        raise sqlite3.OperationalError("disk I/O error")
-
-    monkeypatch.setattr(export, "export_chunks", failing_chunks)
-    result = CliRunner().invoke(
-        cli, ["seller-export", "export", sellers_db, "--org", "org-a", "-o", str(out)]
-    )
-    assert result.exit_code != 0
+    args = ["export", mirror, "--org", "org-a", "--sort", "created_at", "--batch-size", "10"]
+    result = CliRunner().invoke(cli, ["seller-export", *args, "-o", str(out)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the export failed: database disk image is malformed" in result.output
+    assert f"{out} is unchanged" in result.output
     assert out.read_bytes() == b"an older export, kept"
     assert os.listdir(tmp_path / "out") == ["out.csv"]
+    # To standard output the rows before the damage are written, then the export fails.
+    streamed = CliRunner().invoke(cli, ["seller-export", *args])
+    assert streamed.exit_code == 1 and "what was written is incomplete" in streamed.stderr
+    assert streamed.stdout.count("\n") > 100
 
 
 # --- dumps as production writes them --------------------------------------------------------

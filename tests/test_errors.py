@@ -1,9 +1,14 @@
 """Bad requests and bad configuration: each gets a clear error, never a silent full export."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from datasette.utils import StartupError
 
-from datasette_seller_export.web.params import ParameterError, parse_flagged, parse_query_string
+from datasette_seller_export.engine.selection import ParameterError, parse_flagged
+from datasette_seller_export.web.params import parse_query_string
 
 ROOT = {"id": "root"}
 
@@ -161,14 +166,38 @@ async def test_two_databases_with_the_table_need_a_choice(make_datasette, tmp_pa
     assert (await ds.client.get("/export/sellers/csv?org_id=o", actor=ROOT)).status_code == 200
 
 
-@pytest.mark.asyncio
-async def test_sqlite_too_old_for_the_keyset_queries_stops_startup(
-    make_datasette, sellers_db, monkeypatch
-):
-    from datasette_seller_export import config
+OLD_PYSQLITE3 = {
+    "__init__.py": "from sqlite3 import *  # noqa: F403\n"
+    "from sqlite3 import dbapi2  # noqa: F401\n"
+    "sqlite_version_info = (3, 31, 1)\n"
+    'sqlite_version = "3.31.1"\n',
+    "dbapi2.py": "from sqlite3.dbapi2 import *  # noqa: F403\n",
+}
 
-    monkeypatch.setattr(config.sqlite3, "sqlite_version_info", (3, 31, 1))
-    with pytest.raises(
-        StartupError, match="SQLite 3.35.0 or newer is needed, this Python has 3.31.1"
-    ):
-        await make_datasette(sellers_db)
+
+@pytest.mark.parametrize(
+    "command",
+    [["serve", "{db}", "--get", "/"], ["seller-export", "export", "{db}", "--org", "org-a"]],
+    ids=["serve", "export"],
+)
+def test_sqlite_too_old_for_the_keyset_queries_stops_both_with_the_fix(
+    sellers_db, tmp_path, command
+):
+    """Datasette reads through pysqlite3 when it is installed, and so do the plugin's checks:
+    here a pysqlite3 whose SQLite is too old, in a process of its own."""
+    package = tmp_path / "old" / "pysqlite3"
+    package.mkdir(parents=True)
+    for name, text in OLD_PYSQLITE3.items():
+        (package / name).write_text(text)
+    args = [part.format(db=sellers_db) for part in command]
+    result = subprocess.run(
+        [sys.executable, "-m", "datasette", *args],
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "old")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "SQLite 3.35.0 or newer is needed, Datasette's pysqlite3 has 3.31.1" in result.stderr
+    assert "pip install -U pysqlite3-binary" in result.stderr
+    assert result.stdout == ""

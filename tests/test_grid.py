@@ -9,10 +9,9 @@ import pytest
 import pytest_asyncio
 from conftest import ROOT, build_sellers_db, page_through
 
-from datasette_seller_export.engine import database, keyset
+from datasette_seller_export.config import Limits, replace_config
 from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
 from datasette_seller_export.testing.oracle import EXPORTED, expected_export, expected_rows
-from datasette_seller_export.web import browse, paging
 
 # Terms of three characters or more go through the trigram index; shorter ones are scanned.
 # Case differs from the data on purpose, quotes and unicode included.
@@ -57,23 +56,22 @@ async def test_every_sort_pages_and_exports_in_the_oracles_order(
 @pytest.fixture(
     params=["few matches: listed", "pages check names, exports list", "all walk the index"]
 )
-def search_plan(request, monkeypatch):
-    """Every plan of a search through the index (see keyset.with_search_plan and
+def search_plan(request):
+    """Limits for every plan of a search through the index (see batches.with_search_plan and
     paging._fetch): its matches listed for pages and exports; pages checking names within
     their budget and exports listing; or, past every bound, the index walk everywhere."""
-    if request.param != "few matches: listed":
-        monkeypatch.setattr(keyset, "FEW_MATCHES", 0)
-    if request.param == "all walk the index":
-        monkeypatch.setattr(keyset, "LISTED_MATCHES", 0)
-        monkeypatch.setattr(database, "BUDGET_CHECK_INSTRUCTIONS", 1)
-        monkeypatch.setattr(paging, "NAME_CHECK_BUDGET", 1)
-    return request.param
+    if request.param == "few matches: listed":
+        return Limits()
+    if request.param == "pages check names, exports list":
+        return Limits(page_matches=0)
+    return Limits(page_matches=0, export_matches=0, name_check_budget=1)
 
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("term", SEARCHES)
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
 async def test_search_exports_equal_the_oracle(ds, sellers_db, term, fmt, search_plan):
+    replace_config(ds, limits=search_plan)
     query = urllib.parse.urlencode({"org_id": "org-a", "q": term})
     response = await ds.client.get(f"/export/sellers/{fmt}?{query}", actor=ROOT)
     assert response.status_code == 200
@@ -87,6 +85,7 @@ async def test_searched_exports_in_many_batches_equal_the_oracle(
     make_datasette, sellers_db, column, desc, flagged, search_plan
 ):
     ds = await make_datasette(sellers_db, root=True, plugin_config={"batch_size": 3})
+    replace_config(ds, limits=search_plan)
     pairs = [("org_id", "org-a"), ("q", "SELLER")] + sort_pairs(column, desc)
     pairs += [("flagged", flagged)] if flagged else []
     response = await ds.client.get(
@@ -102,6 +101,7 @@ async def test_searched_exports_in_many_batches_equal_the_oracle(
 @pytest.mark.asyncio
 @pytest.mark.parametrize("column, desc", [("created_at", True), ("display_name", False)])
 async def test_searched_pages_both_ways_in_both_plans(ds, sellers_db, column, desc, search_plan):
+    replace_config(ds, limits=search_plan)
     query = urllib.parse.urlencode(
         [("org_id", "org-a"), ("q", "LINE"), ("_size", 3)] + sort_pairs(column, desc)
     )
@@ -285,7 +285,7 @@ async def many_orgs(make_datasette, tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_the_page_counts_pages_and_shows_the_position(ds, monkeypatch):
+async def test_the_page_counts_pages_and_shows_the_position(ds):
     page = await ds.client.get("/-/sellers?org_id=org-a&_size=100", actor=ROOT)
     assert "Rows 1–100 of 250" in page.text and "250 sellers" in page.text
     assert 'rel="prev"' not in page.text
@@ -296,7 +296,7 @@ async def test_the_page_counts_pages_and_shows_the_position(ds, monkeypatch):
     assert "Rows 201–250 of 250" in third.text and ">First page</a>" in third.text
     back = await ds.client.get(_link(second.text, "prev"), actor=ROOT)
     assert "Rows 1–100 of 250" in back.text
-    monkeypatch.setattr(browse, "COUNT_LIMIT", 100)
+    replace_config(ds, limits=Limits(count_limit=100))
     capped = await ds.client.get("/-/sellers?org_id=org-a&_size=20", actor=ROOT)
     assert "More than 100 sellers" in capped.text and "Rows 1–20 of more than 100" in capped.text
 

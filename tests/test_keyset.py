@@ -6,19 +6,16 @@ import sqlite3
 import pytest
 from conftest import build_sellers_db
 
-from datasette_seller_export.engine.keyset import (
+from datasette_seller_export.engine.batches import iter_batches, ranged_batches, with_search_plan
+from datasette_seller_export.engine.queries import batch_query, boundary_query
+from datasette_seller_export.engine.schema import SORTABLE_COLUMNS, sqlite_version_problem
+from datasette_seller_export.engine.selection import (
     DEFAULT_SORT,
     Position,
     Search,
     Selection,
     Sort,
-    batch_query,
-    boundary_query,
-    iter_batches,
-    ranged_batches,
-    with_search_plan,
 )
-from datasette_seller_export.engine.schema import SORTABLE_COLUMNS, sqlite_version_problem
 
 ROW_SQL = "CAST(id AS BLOB)"  # the engine does not care how a row is encoded; ids are easy to check
 
@@ -143,7 +140,10 @@ def test_sqlite_older_than_materialized_ctes_is_refused_with_the_fix(version, ok
     problem = sqlite_version_problem(version)
     assert (problem is None) == ok
     if not ok:
-        assert "3.35.0 or newer" in problem and "3.34.1" in problem and "pysqlite3" in problem
+        assert "3.35.0 or newer" in problem and "3.34.1" in problem
+        assert "`pip install pysqlite3-binary`" in problem
+        upgrade = sqlite_version_problem(version, pysqlite3=True)
+        assert "Datasette's pysqlite3 has 3.34.1" in upgrade and "pip install -U" in upgrade
 
 
 @pytest.mark.asyncio

@@ -14,17 +14,13 @@ import pytest
 from sql_layout import layout
 
 from datasette_seller_export.engine.encoders import FORMATS
-from datasette_seller_export.engine.keyset import (
-    DEFAULT_SORT,
-    Position,
-    Search,
-    Selection,
-    Sort,
+from datasette_seller_export.engine.queries import (
     batch_query,
     boundary_query,
     listed_batch_query,
     match_list_query,
 )
+from datasette_seller_export.engine.selection import DEFAULT_SORT, Position, Search, Selection, Sort
 
 REFERENCE = os.path.join(os.path.dirname(__file__), "reference_sql")
 WRITE = os.environ.get("SELLER_EXPORT_WRITE_REFERENCE_SQL") == "1"

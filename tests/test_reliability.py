@@ -149,7 +149,10 @@ def test_a_locked_database_is_503_before_the_first_byte_and_an_abort_after(
             locker.execute("ROLLBACK")
     locker.close()
     log = server.stop()
-    assert "export failed before the first byte: OperationalError: database is locked" in log
+    assert (
+        "reading the sellers failed before the first byte: OperationalError: database is locked"
+        in log
+    )
     assert "failed after the first byte; aborting the connection" in log
 
 
@@ -200,7 +203,7 @@ def test_a_batch_past_sql_time_limit_ms_is_503(serve, tmp_path):
     server = serve(path, *write_config(tmp_path, 10000, sql_time_limit_ms=20))
     response = get(server, "/export/sellers/csv?org_id=big")
     assert_json_error(response, 503, "longer than sql_time_limit_ms (20 ms)")
-    assert "export failed before the first byte: QueryInterrupted" in server.stop()
+    assert "reading the sellers failed before the first byte: QueryInterrupted" in server.stop()
 
 
 # --- hang-ups, load, leaks ------------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_a_failure_before_the_first_byte_is_a_json_error(serve, server_args):
     assert response.json()["error"].startswith(
         "The sellers database could not be read: injected fault"
     )
-    assert "export failed before the first byte" in server.stop()
+    assert "reading the sellers failed before the first byte" in server.stop()
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_a_database_failure_reaches_every_surface(serve, server_args, message, s
         assert response.headers["content-type"].startswith("text/html")
         assert error in response.text
         assert "sid-big" not in response.text
-    assert server.stop().count("export failed before the first byte") == 4
+    assert server.stop().count("reading the sellers failed before the first byte") == 4
 
 
 def test_head_over_http_reads_no_rows(serve, server_args):

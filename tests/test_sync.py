@@ -19,9 +19,8 @@ from click.testing import CliRunner
 from conftest import ROOT, run_cli, seller
 from datasette.cli import cli
 
-from datasette_seller_export.engine.schema import EXPORTED_COLUMNS
+from datasette_seller_export.engine.schema import EXPORTED_COLUMNS, STATE_TABLE
 from datasette_seller_export.mirror.records import COLUMNS
-from datasette_seller_export.mirror.state import STATE_TABLE
 from datasette_seller_export.mirror.timestamps import format_utc
 from datasette_seller_export.testing.postgres import Cluster, binaries, load_production
 from datasette_seller_export.testing.server import actor_cookie
@@ -590,13 +589,22 @@ def test_init_narrows_the_search_trigger_of_an_older_mirror(sellers_db):
     assert "are already in place" in run_cli("init", sellers_db).output
 
 
-def test_without_psycopg_sync_says_how_to_install_it(tmp_path, monkeypatch):
-    from datasette_seller_export.mirror import postgres
-
-    monkeypatch.setattr(postgres, "psycopg", None)
-    result = run_cli("sync", tmp_path / "m.db", "--from", "postgresql://x@127.0.0.1/db")
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "pip install 'datasette-seller-export[postgres]'" in result.output
+def test_without_psycopg_sync_says_how_to_install_it(tmp_path):
+    """In a process where psycopg cannot be imported, as without the `postgres` extra."""
+    hidden = tmp_path / "hidden" / "psycopg"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('No module named psycopg')\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "datasette", "seller-export", "sync", str(tmp_path / "m.db")]
+        + ["--from", "postgresql://x@127.0.0.1/db"],
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "hidden")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "pip install 'datasette-seller-export[postgres]'" in result.stderr
+    assert not (tmp_path / "m.db").exists()
 
 
 def test_sync_without_a_url_names_both_ways_to_give_one(tmp_path, monkeypatch):
@@ -604,3 +612,20 @@ def test_sync_without_a_url_names_both_ways_to_give_one(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["seller-export", "sync", str(tmp_path / "mirror.db")])
     assert result.exit_code == 2
     assert "--from postgresql://" in result.output and "$DATABASE_URL" in result.output
+
+
+def test_init_leaves_a_search_trigger_of_another_shape_as_it_is(sellers_db):
+    """Only sqlite-utils' own update trigger is narrowed; one written another way (here in
+    lower case) is kept, and nothing claims it was changed."""
+    conn = sqlite3.connect(sellers_db)
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'sellers_au'").fetchone()
+    start, end = sql.index(" AFTER UPDATE OF "), sql.index(" ON ")
+    other = sql[:start] + " after update" + sql[end:].replace(" ON ", " on ", 1)
+    with conn:
+        conn.execute("DROP TRIGGER sellers_au")
+        conn.execute(other)
+    result = run_cli("init", sellers_db)
+    assert result.exit_code == 0 and "now updated only when names change" not in result.output
+    (kept,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'sellers_au'").fetchone()
+    assert kept == other
+    conn.close()

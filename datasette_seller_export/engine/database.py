@@ -1,4 +1,5 @@
-"""Running the keyset engine's queries on Datasette's own database connections."""
+"""Running the engine's queries: on Datasette's own database connections, or on threads of
+the command line's."""
 
 import asyncio
 import concurrent.futures
@@ -16,7 +17,7 @@ from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when instal
 # millisecond of work. Datasette checks every 1,000, which calls into Python (and takes the
 # GIL) hundreds of times per batch and stops concurrent exports from using both cores.
 TIME_LIMIT_CHECK_INSTRUCTIONS = 100_000
-# A query with a budget of work checks it this often.
+# A query with a budget of work checks it this often (or, with a smaller budget, every budget).
 BUDGET_CHECK_INSTRUCTIONS = 10_000
 
 
@@ -26,7 +27,9 @@ def time_limit(conn, milliseconds, budget=None, stop=None):
     `budget`, once it has run about that many SQLite VM instructions: a bound on its work
     that is the same on every machine; or once the threading.Event `stop` is set."""
     deadline = math.inf if milliseconds is None else time.perf_counter() + milliseconds / 1000
-    every = TIME_LIMIT_CHECK_INSTRUCTIONS if budget is None else BUDGET_CHECK_INSTRUCTIONS
+    every = (
+        TIME_LIMIT_CHECK_INSTRUCTIONS if budget is None else min(budget, BUDGET_CHECK_INSTRUCTIONS)
+    )
     checks = itertools.count(1)
     most_checks = None if budget is None else budget // every
 

@@ -3,31 +3,20 @@
 
 import asyncio
 import contextlib
-import os
-import re
-import tempfile
-import urllib.parse
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from typing import AsyncIterator
 
+from .batches import Execute, iter_batches, with_search_plan
 from .compression import IDENTITY, compressed
 from .database import threaded_execute
 from .encoders import UTF8_BOM, Format
 from .functions import register_functions
-from .keyset import (
-    DEFAULT_SORT,
-    LISTED_MATCHES,
-    Execute,
-    Selection,
-    iter_batches,
-    with_search_plan,
-)
+from .selection import Selection
 
 # A search through the trigram index whose matches are too many to list costs each batch query
-# a fixed ~40 ms (SQLite builds the set of matching rowids for every statement), so its export
-# reads bigger batches: on the 1,000,000-row demo, 10,000 rows a batch export a common term 2.4
-# times as fast as 2,000.
+# a fixed time (SQLite builds the set of matching rowids for every statement), so its export
+# reads bigger batches: 10,000 rows a batch export a common term more than twice as fast as
+# 2,000 (docs/benchmarks.md#search).
 SEARCHED_BATCH_SIZE = 10_000
 
 
@@ -38,14 +27,14 @@ class ExportPlan:
     batch_size: int
     escape_formulas: bool = True
     bom: bool = False
-    parallel_batches: int = 1  # batch queries under way at once (see keyset.iter_batches)
+    parallel_batches: int = 1  # batch queries under way at once (see batches.iter_batches)
 
 
 async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> AsyncIterator[bytes]:
     """The export as chunks of bytes: the first holds the head and the first batch, then one
     chunk per batch, and the last closes the document. Nothing is held beyond one batch.
     `on_batch(row_count)` is called for each batch, for progress bars. A search exports
-    fastest with its plan made for exports: `with_search_plan(..., LISTED_MATCHES)`."""
+    fastest with its plan made for exports (see write_export)."""
     fmt = plan.format
     head = (UTF8_BOM if plan.bom else b"") + fmt.prefix
     row_sql = fmt.row_sql(plan.escape_formulas)
@@ -68,15 +57,16 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     yield head + fmt.suffix if first else fmt.suffix
 
 
-def write_export(path, plan: ExportPlan, out, on_batch=None, encoding=IDENTITY):
+def write_export(path, plan: ExportPlan, out, most_matches, on_batch=None, encoding=IDENTITY):
     """The whole export from the SQLite file at `path` into the binary file `out`: the same
     chunks, from the same code, as the HTTP endpoint sends, with the search planned for an
-    export as the endpoint plans it, and compressed with `encoding` (see compression.py)."""
+    export as the endpoint plans it (listing up to `most_matches`: Limits.export_matches), and
+    compressed with `encoding` (see compression.py)."""
 
     async def run():
         threads = plan.parallel_batches
         async with threaded_execute(path, threads, register_functions) as execute:
-            selection = await with_search_plan(execute, plan.selection, LISTED_MATCHES)
+            selection = await with_search_plan(execute, plan.selection, most_matches)
             plan_searched = replace(plan, selection=selection)
             chunks = compressed(export_chunks(execute, plan_searched, on_batch), encoding)
             async with contextlib.aclosing(chunks):
@@ -84,51 +74,3 @@ def write_export(path, plan: ExportPlan, out, on_batch=None, encoding=IDENTITY):
                     out.write(chunk)
 
     asyncio.run(run())
-
-
-@contextlib.contextmanager
-def atomic_file(path):
-    """A binary file that appears at `path` only once it is complete: a failed export leaves
-    no partial file behind (nor harms one already there)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".sellers-export-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            yield out
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
-_UNSAFE_FILENAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
-SEARCH_IN_FILENAME = 40  # characters of a search term a file name keeps
-
-
-def download_name(plan: ExportPlan) -> str:
-    """`sellers-<org>[-flagged|-unflagged][-search-<term>][-by-<column>[-desc]][-excel]-<date>.<ext>`:
-    what the file holds, so that two different downloads never share a name. The date is
-    today's, in UTC."""
-    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    selection = plan.selection
-    parts = ["sellers", selection.org_id]
-    if selection.flagged is not None:
-        parts.append("flagged" if selection.flagged else "unflagged")
-    if selection.search is not None:
-        parts += ["search", selection.search.term[:SEARCH_IN_FILENAME]]
-    if selection.sort != DEFAULT_SORT:
-        parts += ["by", selection.sort.column] + (["desc"] if selection.sort.descending else [])
-    if plan.bom:
-        parts.append("excel")
-    return "-".join(parts + [date]) + f".{plan.format.name}"
-
-
-def content_disposition(plan: ExportPlan) -> str:
-    """`attachment` with a filename safe in any header and, when the name needed changing to
-    be safe, its exact form in RFC 6266's `filename*`."""
-    exact = download_name(plan)
-    safe = _UNSAFE_FILENAME_CHARACTERS.sub("_", exact)
-    value = f'attachment; filename="{safe}"'
-    if safe != exact:
-        value += "; filename*=UTF-8''" + urllib.parse.quote(exact, safe="")
-    return value

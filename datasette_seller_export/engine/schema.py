@@ -1,18 +1,29 @@
-"""The mirror's `sellers` table: its columns, which of them are exported, and its index."""
+"""The mirror's tables: the `sellers` table's columns, which of them are exported, and its
+indexes; the names of the tables beside it."""
 
 import sqlite_utils
 
-# `AS MATERIALIZED` (see keyset.batch_query) arrived in SQLite 3.35.0, March 2021.
+# What the mirror remembers about itself (see mirror/state.py); locked like the sellers table.
+STATE_TABLE = "seller_export_state"
+
+# `AS MATERIALIZED` (see queries.batch_query) arrived in SQLite 3.35.0, March 2021.
 MINIMUM_SQLITE_VERSION = (3, 35, 0)
 
 
-def sqlite_version_problem(version_info):
-    """What stops the keyset queries from running on this SQLite, as a message; None if fine."""
+def sqlite_version_problem(version_info, pysqlite3=False):
+    """What stops the keyset queries from running on this SQLite (Datasette's: `pysqlite3`
+    when it is installed), as a message that says how to fix it; None if fine."""
     if tuple(version_info) >= MINIMUM_SQLITE_VERSION:
         return None
     needed = ".".join(map(str, MINIMUM_SQLITE_VERSION))
+    found = ".".join(map(str, version_info))
+    if pysqlite3:
+        return (
+            f"SQLite {needed} or newer is needed, Datasette's pysqlite3 has {found}; "
+            "upgrade it (`pip install -U pysqlite3-binary`) or uninstall it to use Python's own"
+        )
     return (
-        f"SQLite {needed} or newer is needed, this Python has {'.'.join(map(str, version_info))}; "
+        f"SQLite {needed} or newer is needed, this Python has {found}; "
         f"use a newer Python, or `pip install pysqlite3-binary`, which Datasette picks up"
     )
 
@@ -222,8 +233,9 @@ def ensure_table(db: sqlite_utils.Database, table: str = "sellers", indexes="all
 
 def _narrow_update_trigger(db, table):
     """sqlite-utils' update trigger rewrites a row's search entries whatever column changed;
-    a sync changes other columns far more often (a 10,000-row update took 1.3 s with it and
-    0.7 s without). Returns whether it was narrowed to the searched columns."""
+    a sync changes other columns far more often, and each rewrite costs (docs/benchmarks.md#sync).
+    Returns whether it was narrowed to the searched columns: a trigger of another shape than
+    sqlite-utils' is left as it is."""
     trigger = f"{table}_au"
     row = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", [trigger]
@@ -231,6 +243,9 @@ def _narrow_update_trigger(db, table):
     if row is None or " UPDATE OF " in row[0]:
         return False
     on = f" AFTER UPDATE OF {', '.join(map(quote_identifier, SEARCHED_COLUMNS))} ON "
+    narrowed = row[0].replace(" AFTER UPDATE ON ", on, 1)
+    if narrowed == row[0]:
+        return False
     db.execute(f"DROP TRIGGER {quote_identifier(trigger)}")
-    db.execute(row[0].replace(" AFTER UPDATE ON ", on, 1))
+    db.execute(narrowed)
     return True

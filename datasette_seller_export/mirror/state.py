@@ -5,7 +5,8 @@ The plugin locks this table like the sellers table (`Config.protected_tables`): 
 the newest change of any organisation.
 """
 
-STATE_TABLE = "seller_export_state"
+from ..engine.schema import STATE_TABLE
+
 # Every timestamp of the table is in the form of `timestamps.canonical`: set by every writer,
 # so that a mirror written before the rule is rewritten once, and never scanned again.
 TIMESTAMPS_CANONICAL = "iso-8601-utc-microseconds"

@@ -8,15 +8,17 @@ from datasette.utils.asgi import Response
 
 from ..config import get_config
 from ..engine.encoders import FORMATS
-from ..engine.export import ExportPlan, download_name
-from ..engine.keyset import DEFAULT_SORT, count_query
+from ..engine.export import ExportPlan
 from ..engine.organisations import natural_key, nearest
+from ..engine.queries import count_query
 from ..engine.schema import EXPORTED_COLUMNS, SORTABLE_COLUMNS
+from ..engine.selection import DEFAULT_SORT
 from ..permissions import can_read
 from ..routes import PAGE_PATH
+from .downloads import download_name
 from .orgs import org_choices
 from .paging import fetch_page, page_links
-from .params import url_with_query
+from .params import query_pairs, url_with_query
 from .request import (
     CHOOSE_ORG,
     DATABASE_ERRORS,
@@ -27,9 +29,6 @@ from .request import (
 )
 
 MAX_PICKER_ORGS = 1000
-# Counting a big organisation's live rows reads each row; past this many the page says
-# "more than" instead of counting on.
-COUNT_LIMIT = 10_000
 PAGE_SIZES = (20, 50, 100, 200, 500, 1000)
 DOWNLOADS = [
     ("CSV", "csv", False, "Comma-separated values"),
@@ -119,17 +118,18 @@ async def browse_view(datasette, request):
 
 
 async def _context(datasette, resolved):
-    access, selection, filters = resolved.access, resolved.selection, resolved.filters
+    access, selection, criteria = resolved.access, resolved.selection, resolved.criteria
     execute = resolved.execute
-    sort = filters.sort
+    count_limit = resolved.config.limits.count_limit
+    sort = criteria.sort
     context = {
         "columns": EXPORTED_COLUMNS,
         "can_read_any_org": access.can_read_any_org,
         "member_orgs": sorted(access.orgs, key=natural_key),
         "page_path": datasette.urls.path(PAGE_PATH),
         "selection": selection,
-        "flagged": filters.flagged,
-        "search": filters.search or "",
+        "flagged": criteria.flagged,
+        "search": criteria.search or "",
         "sort_value": ""
         if sort == DEFAULT_SORT
         else ("-" if sort.descending else "") + sort.column,
@@ -149,14 +149,14 @@ async def _context(datasette, resolved):
         context["org_ids"] = sorted(org_ids, key=natural_key)
         if selection is None:
             return context  # the picker, and no rows yet
-        page = await fetch_page(execute, selection, resolved.size, resolved.start)
-        total = (await execute(*count_query(selection, COUNT_LIMIT + 1)))[0][0]
+        page = await fetch_page(resolved)
+        total = (await execute(*count_query(selection, count_limit + 1)))[0][0]
     except DATABASE_ERRORS as error:
         raise database_error(error, datasette) from None
     links = page_links(datasette, resolved, page, PAGE_PATH)
-    carried = filters.query_pairs()
+    carried = query_pairs(criteria)
     context["headers"] = column_headers(
-        datasette, carried + [("_size", str(resolved.size))], filters.sort
+        datasette, carried + [("_size", str(resolved.size))], criteria.sort
     )
     exports = []
     for label, fmt, bom, title in DOWNLOADS:
@@ -170,11 +170,11 @@ async def _context(datasette, resolved):
                 "filename": download_name(plan),
             }
         )
-    unfiltered = filters.flagged is None and filters.search is None
+    unfiltered = not criteria.filtered
     context.update(
         rows=json.loads(b"[" + page.rows_json + b"]"),
-        total=min(total, COUNT_LIMIT),
-        total_is_more=total > COUNT_LIMIT,
+        total=min(total, count_limit),
+        total_is_more=total > count_limit,
         first_row=page.offset + 1,
         last_row=page.offset + page.count,
         next_url=links["next"][1],

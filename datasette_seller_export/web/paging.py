@@ -7,9 +7,9 @@ from typing import Optional
 
 from datasette.database import QueryInterrupted
 
+from ..engine.batches import fetch_batch
 from ..engine.encoders import FORMATS
-from ..engine.keyset import fetch_batch
-from .params import url_with_query
+from .params import query_pairs, url_with_query
 from .tokens import FIRST_PAGE, PageStart, encode_token
 
 JSON_ROW_SQL = FORMATS["json"].row_sql()
@@ -17,9 +17,6 @@ KEYS_ONLY = "NULL"  # a walk that encodes nothing: only its count and last key a
 # Between a page's rows while it is read: JSON rows never hold a raw line break (json_quote
 # escapes it), so the look-ahead row can be cut off at the last one.
 ROW_BREAK = b"\n"
-# The work a page of a search may spend checking rows by their names before it asks the index
-# instead (see _fetch): about 3,000 rows' worth.
-NAME_CHECK_BUDGET = 50_000
 
 
 @dataclass(frozen=True)
@@ -31,17 +28,18 @@ class Page:
     prev: Optional[PageStart]  # None on the first page
 
 
-async def _fetch(execute, selection, *batch):
+async def _fetch(execute, selection, name_check_budget, *batch):
     """fetch_batch, trying a common term the cheap way first. The index walk starts by
-    building the set of every row in the table that the index matches (75,000 rowids, ~40 ms,
-    for `acme` on the 1,000,000-row demo); checking the organisation's rows in order by their
-    names fills a page of a term that common long before that. For a term this organisation
-    rarely holds, the check would read on through the organisation: it gets NAME_CHECK_BUDGET
-    and, past it, the index walk runs. Either way the page is the same."""
+    building the set of every row in the table that the index matches (for a common term, tens
+    of thousands of rowids: docs/benchmarks.md#search); checking the organisation's rows in
+    order by their names fills a page of a term that common long before that. For a term this
+    organisation rarely holds, the check would read on through the organisation: it gets
+    `name_check_budget` (Limits) and, past it, the index walk runs. Either way the page is the
+    same."""
     search = selection.search
     if search is not None and search.uses_index and search.matches is None:
         by_name = replace(selection, search=replace(search, fts_table=None))
-        budgeted = functools.partial(execute, budget=NAME_CHECK_BUDGET)
+        budgeted = functools.partial(execute, budget=name_check_budget)
         try:
             return await fetch_batch(budgeted, by_name, *batch)
         except QueryInterrupted:
@@ -49,25 +47,32 @@ async def _fetch(execute, selection, *batch):
     return await fetch_batch(execute, selection, *batch)
 
 
-async def _resolve_backwards(execute, selection, size, start: PageStart) -> PageStart:
+async def _resolve_backwards(execute, selection, budget, size, start: PageStart) -> PageStart:
     """The page that ends with `start.before`, as a start after some row: walk the order
     backwards from that row for `size` keys (only keys, nothing encoded). Fewer than that:
     it is the first page."""
     backwards = replace(selection, sort=selection.sort.reversed())
-    keys = await _fetch(execute, backwards, KEYS_ONLY, size, start.before)
+    keys = await _fetch(execute, backwards, budget, KEYS_ONLY, size, start.before)
     if keys.count < size:
         return FIRST_PAGE
     return PageStart(after=keys.position, offset=start.offset)
 
 
-async def fetch_page(execute, selection, size, start: PageStart = FIRST_PAGE, encode=True):
-    """`size` rows from `start`, in one query that reads one row more, so that the last page
-    says it is the last rather than pointing to an empty one. With `encode=False` (for HEAD)
-    the rows are walked but not encoded."""
+async def fetch_page(resolved, encode=True):
+    """The resolved request's page: `size` rows from `start`, in one query that reads one row
+    more, so that the last page says it is the last rather than pointing to an empty one.
+    With `encode=False` (for HEAD) the rows are walked but not encoded."""
+    execute, selection, size, start = (
+        resolved.execute,
+        resolved.selection,
+        resolved.size,
+        resolved.start,
+    )
+    budget = resolved.config.limits.name_check_budget
     if start.before is not None:
-        start = await _resolve_backwards(execute, selection, size, start)
+        start = await _resolve_backwards(execute, selection, budget, size, start)
     row_sql = JSON_ROW_SQL if encode else KEYS_ONLY
-    batch = await _fetch(execute, selection, row_sql, size, start.after, ROW_BREAK, True)
+    batch = await _fetch(execute, selection, budget, row_sql, size, start.after, ROW_BREAK, True)
     next_start = None
     if batch.more:
         next_start = PageStart(after=batch.position, offset=start.offset + batch.count)
@@ -85,8 +90,8 @@ async def fetch_page(execute, selection, size, start: PageStart = FIRST_PAGE, en
 
 def page_links(datasette, resolved, page, path):
     """`{"next": (token, path), "prev": (token, path)}`, with None at either end; the paths
-    carry the filters and the page size on."""
-    carried = resolved.filters.query_pairs() + [("_size", str(resolved.size))]
+    carry the criteria and the page size on."""
+    carried = query_pairs(resolved.criteria) + [("_size", str(resolved.size))]
     links = {}
     for rel, start in (("next", page.next), ("prev", page.prev)):
         links[rel] = (None, None)

@@ -1,41 +1,28 @@
-"""Query parameters, parsed strictly: a misspelt filter must never export everything."""
+"""The query string, parsed strictly: a misspelt parameter must never export everything. The
+criteria it holds are parsed by the engine (selection.parse_criteria), as the command
+line's options are."""
 
 import urllib.parse
-from dataclasses import dataclass
 from typing import Optional
 
-from ..engine.keyset import DEFAULT_SORT, Sort
-from ..engine.schema import COLUMN_TYPES, SORTABLE_COLUMNS
+from ..engine.selection import DEFAULT_SORT, Criteria, ParameterError
 
 # What chooses the rows and their order, on every surface; links carry them on.
-FILTER_PARAMETERS = ("flagged", "org_id", "q", "_sort", "_sort_desc")
-_TRUE = {"true", "1"}
-_FALSE = {"false", "0"}
+CRITERIA_PARAMETERS = ("flagged", "org_id", "q", "_sort", "_sort_desc")
 
 
-class ParameterError(Exception):
-    """A query parameter the request cannot be served with; the message says how to fix it."""
-
-
-@dataclass(frozen=True)
-class Filters:
-    flagged: Optional[bool] = None
-    org_id: Optional[str] = None  # None: the actor's own organisation
-    search: Optional[str] = None
-    sort: Sort = DEFAULT_SORT
-
-    def query_pairs(self):
-        """These filters as query parameters, for links that carry them on."""
-        pairs = []
-        if self.org_id is not None:
-            pairs.append(("org_id", self.org_id))
-        if self.flagged is not None:
-            pairs.append(("flagged", "true" if self.flagged else "false"))
-        if self.search is not None:
-            pairs.append(("q", self.search))
-        if self.sort != DEFAULT_SORT:
-            pairs.append(("_sort_desc" if self.sort.descending else "_sort", self.sort.column))
-        return pairs
+def query_pairs(criteria: Criteria):
+    """The criteria as query parameters, for links that carry them on."""
+    pairs = []
+    if criteria.org_id is not None:
+        pairs.append(("org_id", criteria.org_id))
+    if criteria.flagged is not None:
+        pairs.append(("flagged", "true" if criteria.flagged else "false"))
+    if criteria.search is not None:
+        pairs.append(("q", criteria.search))
+    if criteria.sort != DEFAULT_SORT:
+        pairs.append(("_sort_desc" if criteria.sort.descending else "_sort", criteria.sort.column))
+    return pairs
 
 
 def parse_query_string(query_string: str, allowed) -> dict:
@@ -56,42 +43,6 @@ def url_with_query(datasette, path, pairs):
     """`path` inside Datasette's base URL, with `pairs` as its query string (if any)."""
     query = urllib.parse.urlencode(pairs)
     return datasette.urls.path(path) + (f"?{query}" if query else "")
-
-
-def parse_flagged(value: Optional[str]) -> Optional[bool]:
-    if value is None or value == "":
-        return None  # what a form's "all" choice sends
-    lowered = value.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ParameterError(f"flagged={value!r} is not understood: use true, false, 1 or 0")
-
-
-def parse_sort(ascending: Optional[str], descending: Optional[str]) -> Sort:
-    """`_sort=COL` (ascending) or `_sort_desc=COL`, as on Datasette's table pages."""
-    if ascending and descending:
-        raise ParameterError("Give _sort or _sort_desc, not both: one column orders the rows")
-    column = ascending or descending
-    if not column:
-        return DEFAULT_SORT
-    if column not in SORTABLE_COLUMNS:
-        kind = "is not exported" if column in COLUMN_TYPES else "is not a column"
-        raise ParameterError(
-            f"Cannot sort by {column!r}: it {kind}; sort by one of {', '.join(SORTABLE_COLUMNS)}"
-        )
-    return Sort(column=column, descending=bool(descending))
-
-
-def parse_filters(values: dict) -> Filters:
-    org_id = values.get("org_id") or None  # an empty org picker means "my own organisation"
-    return Filters(
-        flagged=parse_flagged(values.get("flagged")),
-        org_id=org_id,
-        search=values.get("q") or None,  # an empty search box means no search
-        sort=parse_sort(values.get("_sort"), values.get("_sort_desc")),
-    )
 
 
 def parse_bom(value: Optional[str]) -> bool:

@@ -19,9 +19,10 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from ..config import get_config
+from ..engine.selection import ParameterError, parse_flagged
 from ..permissions import ScopeError, access_for, can_read, resolve_org
 from ..routes import PAGE_PATH
-from .params import ParameterError, parse_flagged, url_with_query
+from .params import url_with_query
 from .request import DATABASE_ERRORS, database_error
 
 # Table-page parameters that change only order, paging or presentation: safe to drop.

@@ -14,22 +14,15 @@ from datasette.views.base import DatasetteError
 
 from ..config import Config, get_config
 from ..engine import database
-from ..engine.keyset import Execute, Search, Selection, with_search_plan
+from ..engine.batches import Execute, with_search_plan
+from ..engine.selection import Criteria, ParameterError, Selection, parse_criteria
 from ..permissions import READ, Access, ScopeError, access_for, resolve_org
-from .params import (
-    FILTER_PARAMETERS,
-    Filters,
-    ParameterError,
-    parse_bom,
-    parse_filters,
-    parse_query_string,
-    parse_size,
-)
+from .params import CRITERIA_PARAMETERS, parse_bom, parse_query_string, parse_size
 from .tokens import FIRST_PAGE, PageStart, TokenError, decode_token, token_key
 
 log = logging.getLogger("datasette_seller_export")
 DATABASE_ERRORS = (sqlite3.Error, QueryInterrupted)
-# The parameters a view may accept beyond the filters, each parsed here.
+# The parameters a view may accept beyond the criteria, each parsed here.
 PAGING_PARAMETERS = ("_size", "_next")
 BOM_PARAMETER = "_bom"
 
@@ -62,7 +55,9 @@ def database_error(error: Exception, datasette) -> RequestError:
     """A database failure met before the first byte, classified and logged: the same for the
     exports, the API and the browse page."""
     message = str(error)
-    log.warning("export failed before the first byte: %s: %s", type(error).__name__, message)
+    log.warning(
+        "reading the sellers failed before the first byte: %s: %s", type(error).__name__, message
+    )
     if isinstance(error, QueryInterrupted):
         limit = datasette.setting("sql_time_limit_ms")
         return RequestError(
@@ -84,7 +79,7 @@ class SellerRequest:
     config: Config
     access: Access
     values: dict  # the query parameters as given, each at most once
-    filters: Filters
+    criteria: Criteria
     selection: Optional[Selection]  # None while an organisation is to be chosen, or NO_ORG
     execute: Execute  # the engine's queries, on Datasette's connections to the sellers database
     token_key: bytes
@@ -100,12 +95,12 @@ NO_ORG = "none"  # none: the view is about the actor's organisations themselves
 
 
 async def resolve_request(
-    datasette, request, accepts=(), scope=ONE_ORG, most_matches=None
+    datasette, request, accepts=(), scope=ONE_ORG, for_export=False
 ) -> SellerRequest:
     """The checks every seller view makes, in order: method, configuration, permission,
-    parameters, organisation, paging token; then the search's plan. `accepts` names the
-    parameters the view takes beyond the filters (which a NO_ORG view does not take);
-    `most_matches` is how many matches the plan may list (see keyset.with_search_plan).
+    parameters, organisation, paging token; then the search's plan, for a page or, with
+    `for_export`, a whole export (see batches.with_search_plan). `accepts` names the
+    parameters the view takes beyond the criteria (which a NO_ORG view does not take).
     """
     if request.method not in ("GET", "HEAD"):
         raise RequestError(
@@ -127,10 +122,10 @@ async def resolve_request(
             )
         raise RequestError(403, f"Permission denied: this needs the {READ} action")
     try:
-        filter_parameters = () if scope == NO_ORG else FILTER_PARAMETERS
-        values = parse_query_string(request.query_string, filter_parameters + tuple(accepts))
-        filters = parse_filters(values)
-        selection = None if scope == NO_ORG else _selection(config, access, filters, scope)
+        criteria_parameters = () if scope == NO_ORG else CRITERIA_PARAMETERS
+        values = parse_query_string(request.query_string, criteria_parameters + tuple(accepts))
+        criteria = parse_criteria(values)
+        selection = None if scope == NO_ORG else _selection(config, access, criteria, scope)
         bom = parse_bom(values.get(BOM_PARAMETER))
         size = None
         if "_size" in accepts:
@@ -147,17 +142,21 @@ async def resolve_request(
             start = decode_token(key, selection, values["_next"])
     except (ParameterError, TokenError) as error:
         raise RequestError(400, str(error)) from None
-    execute = database.datasette_execute(datasette, datasette.get_database(config.database))
+    execute = config.wrap_execute(
+        database.datasette_execute(datasette, datasette.get_database(config.database))
+    )
     if selection is not None and request.method != "HEAD":  # HEAD reads nothing
+        limits = config.limits
+        most = limits.export_matches if for_export else limits.page_matches
         try:
-            selection = await with_search_plan(execute, selection, most_matches)
+            selection = await with_search_plan(execute, selection, most)
         except DATABASE_ERRORS as error:
             raise database_error(error, datasette) from None
     return SellerRequest(
         config=config,
         access=access,
         values=values,
-        filters=filters,
+        criteria=criteria,
         selection=selection,
         execute=execute,
         token_key=key,
@@ -167,20 +166,11 @@ async def resolve_request(
     )
 
 
-def _selection(config, access, filters, scope) -> Optional[Selection]:
+def _selection(config, access, criteria, scope) -> Optional[Selection]:
     try:
-        org_id = resolve_org(access, filters.org_id)
+        org_id = resolve_org(access, criteria.org_id)
     except ScopeError as error:
         if scope == CHOOSE_ORG and error.status == 400:
             return None  # an organisation is to be chosen: the view shows the picker
         raise RequestError(error.status, error.message) from None
-    search = None
-    if filters.search is not None:
-        search = Search(term=filters.search, fts_table=config.search_index)
-    return Selection(
-        table=config.table,
-        org_id=org_id,
-        flagged=filters.flagged,
-        search=search,
-        sort=filters.sort,
-    )
+    return criteria.selection(config.table, org_id, config.search_index)

@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..engine.keyset import DEFAULT_SORT, Position, Selection
+from ..engine.selection import DEFAULT_SORT, Position, Selection
 
 _KEY_CONTEXT = b"datasette-seller-export paging token v1"
 

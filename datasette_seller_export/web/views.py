@@ -2,11 +2,13 @@
 the export engine."""
 
 import json
+import weakref
 
-from ..engine import keyset
+from ..engine.database import SharedThreads
 from ..engine.encoders import FORMATS
-from ..engine.export import ExportPlan, content_disposition, export_chunks
+from ..engine.export import ExportPlan, export_chunks
 from ..routes import API_PATH
+from .downloads import content_disposition
 from .paging import fetch_page, page_links
 from .request import (
     BOM_PARAMETER,
@@ -18,14 +20,24 @@ from .request import (
 )
 from .streaming import one_chunk, send_answer
 
+_export_threads = weakref.WeakKeyDictionary()
+
+
+def export_threads(datasette) -> SharedThreads:
+    """Shared by every export of the instance: at most num_sql_threads - 1 batch queries at
+    once, so that exports always leave a thread for other requests."""
+    threads = _export_threads.get(datasette)
+    if threads is None:
+        count = max(1, datasette.setting("num_sql_threads") - 1)
+        threads = _export_threads[datasette] = SharedThreads(count)
+    return threads
+
 
 async def export_view(datasette, request, send, receive):
     fmt = FORMATS[request.url_vars["format"]]
     try:
         accepts = (BOM_PARAMETER,) if fmt.name == "csv" else ()
-        resolved = await resolve_request(
-            datasette, request, accepts, most_matches=keyset.LISTED_MATCHES
-        )
+        resolved = await resolve_request(datasette, request, accepts, for_export=True)
     except RequestError as error:
         return error.json_response()
     plan = ExportPlan(
@@ -42,7 +54,7 @@ async def export_view(datasette, request, send, receive):
         "x-content-type-options": "nosniff",
     }
     # HEAD is checked as GET is; send_answer closes the chunks unread: nothing read or encoded.
-    chunks = export_chunks(resolved.config.export_threads.limit(resolved.execute), plan)
+    chunks = export_chunks(export_threads(datasette).limit(resolved.execute), plan)
     description = f"{fmt.name} export of org {resolved.selection.org_id!r}"
     return await send_answer(datasette, request, send, receive, headers, chunks, description)
 
@@ -53,13 +65,8 @@ async def api_view(datasette, request, send, receive):
     try:
         resolved = await resolve_request(datasette, request, PAGING_PARAMETERS)
         try:
-            page = await fetch_page(
-                resolved.execute,
-                resolved.selection,
-                resolved.size,
-                resolved.start,
-                encode=request.method != "HEAD",  # HEAD: the same links, no rows encoded
-            )
+            # HEAD: the same links, no rows encoded
+            page = await fetch_page(resolved, encode=request.method != "HEAD")
         except DATABASE_ERRORS as error:
             raise database_error(error, datasette) from None
     except RequestError as error:

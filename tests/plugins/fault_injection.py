@@ -1,12 +1,13 @@
 """Test-only plugin, loaded into a served Datasette with --plugins-dir.
 
-It wraps the database layer every surface reads through (`engine.database.datasette_execute`:
-the exports, the API, the browse page), counts its queries (GET /-/test/batches: `count`, and
-`under_way`, those not yet returned) and, when told by environment variables, slows each one
-down or makes every Nth one fail (with the message TEST_FAULT_MESSAGE, if given), so that the
-tests can watch a real server stop an abandoned export, abort a failing one, and report a
-failure on every surface. A parallel export's walks for boundaries (the only queries with a
-`step` parameter) are not batches: they are neither counted nor failed.
+It wraps the engine's `execute` that every surface reads through (the exports, the API, the
+browse page), by the plugin's hook `seller_export_wrap_execute`; counts its queries
+(GET /-/test/batches: `count`, and `under_way`, those not yet returned) and, when told by
+environment variables, slows each one down or makes every Nth one fail (with the message
+TEST_FAULT_MESSAGE, if given), so that the tests can watch a real server stop an abandoned
+export, abort a failing one, and report a failure on every surface. A parallel export's walks
+for boundaries (the only queries with a `step` parameter) are not batches: they are neither
+counted nor failed.
 """
 
 import asyncio
@@ -16,21 +17,16 @@ import sqlite3
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from datasette_seller_export.engine import database
-
 batches = {"count": 0, "under_way": 0}
 
 
 @hookimpl
-def startup(datasette):
+def seller_export_wrap_execute(datasette):
     fail_every = int(os.environ.get("TEST_FAIL_AT_BATCH", "0"))
     delay = float(os.environ.get("TEST_BATCH_DELAY", "0"))
     message = os.environ.get("TEST_FAULT_MESSAGE", "injected fault in batch {count}")
-    real_datasette_execute = database.datasette_execute
 
-    def datasette_execute(datasette, db):
-        execute = real_datasette_execute(datasette, db)
-
+    def wrap(execute):
         async def faulty_execute(sql, params, **options):
             if "step" in params:
                 return await execute(sql, params, **options)
@@ -48,7 +44,7 @@ def startup(datasette):
 
         return faulty_execute
 
-    database.datasette_execute = datasette_execute
+    return wrap
 
 
 @hookimpl

@@ -1,5 +1,6 @@
-"""The keyset engine: one organisation's live sellers, in batches, in a keyset order (by
-default `created_at DESC, id DESC`).
+"""The keyset engine's SQL: pure builders of `(sql, parameters)` for one organisation's live
+sellers in a keyset order (by default `created_at DESC, id DESC`). `tests/reference_sql/`
+holds what they build, and `tests/test_reference_sql.py` pins it.
 
 Each batch is one query that walks the `(org_id, column, id)` index of the sort column from
 just after the last row of the previous batch, so every batch costs the same however deep
@@ -8,115 +9,28 @@ no value in the sort column come after all others; a row-value comparison is fal
 so a batch that reaches them reads on with a second, equally indexed walk, which reads only as
 many rows as the first one fell short of the batch.
 
-A search whose matches are listed (see with_search_plan) is exported another way: its rows
-are listed in order once, then looked up by rowid batch by batch (see listed_batches).
-
-Pure: `batch_query` builds SQL and parameters, `iter_batches` drives any async `execute`
-(Datasette's database layer over HTTP, a plain connection in the command line).
+A search whose matches are listed (see batches.with_search_plan) is exported another way: its
+rows are listed in order once (match_list_query), then looked up by rowid batch by batch
+(listed_batch_query).
 """
 
-import contextlib
-from dataclasses import dataclass, replace
-from typing import Awaitable, Callable, Optional, Sequence
+from dataclasses import replace
+from typing import Optional
 
 from .functions import FOLD_FUNCTION, fold
-from .pipeline import in_order
 from .schema import SEARCHED_COLUMNS, quote_identifier
+from .selection import Position, Search, Selection, Sort
 
 
-@dataclass(frozen=True)
-class Sort:
-    """An order of the rows: by `column`, ties broken by `id` in the same direction, NULLs
-    after every value (or before them, to walk an order backwards)."""
-
-    column: str = "created_at"
-    descending: bool = True
-    nulls_last: bool = True
-
-    def reversed(self):
-        """The same order read from its end: what stands before a row, nearest first."""
-        return Sort(self.column, not self.descending, not self.nulls_last)
-
-
-DEFAULT_SORT = Sort()
-TRIGRAM = 3
-
-
-@dataclass(frozen=True)
-class Search:
-    """Rows whose `display_name` or `normalized_name` holds `term`, whatever its case.
-
-    With an FTS5 trigram index (`fts_table`) and a term of three characters or more, the
-    index finds the rows; otherwise each row of the organisation is checked with
-    `seller_export_fold`, which folds case as the index does. `matches`, once
-    `with_search_plan` has counted few enough, is the JSON array of the rowids the index
-    matched in the whole table.
-    """
-
-    term: str
-    fts_table: Optional[str] = None
-    matches: Optional[str] = None
-
-    @property
-    def uses_index(self):
-        return self.fts_table is not None and len(self.term) >= TRIGRAM
-
-    @property
-    def match(self):
-        """The term as an FTS5 phrase in double quotes: the trigram index matches it as a
-        substring."""
-        return '"' + self.term.replace('"', '""') + '"'
-
-
-# A page of a search that matches at most this many rows in the whole table reads them first.
-FEW_MATCHES = 10_000
-# A whole export of a search that matches at most this many lists them first (see
-# listed_batches); past it, listing them could outrun Datasette's time limit.
-LISTED_MATCHES = 200_000
-
-
-async def with_search_plan(execute: "Execute", selection: "Selection", most=None) -> "Selection":
-    """The selection with the rowids its search matches in the whole table, when the index
-    matches at most `most` (FEW_MATCHES by default): one query that reads at most `most` + 1.
-
-    SQLite builds the set of matching rowids once per statement, then the index walk checks
-    each of the organisation's entries against it: ~40 ms on the 1,000,000-row demo whatever
-    the term, most of it walking past entries that do not match when the term is rare. With
-    the matches listed, a query looks those rows up by rowid instead, and sorts them.
-    """
-    search = selection.search
-    if search is None or not search.uses_index:
-        return selection
-    most = FEW_MATCHES if most is None else most
+def matches_query(search: Search, most: int):
+    """SQL and parameters for how many rows of the whole table the index matches, counting
+    at most `most` + 1, and their rowids as a JSON array: `(count, rowids)`."""
     fts = quote_identifier(search.fts_table)
     sql = (
         f"SELECT count(*), json_group_array(rowid) FROM"
         f" (SELECT rowid FROM {fts} WHERE {fts} MATCH :search LIMIT :most + 1)"
     )
-    count, matches = (await execute(sql, {"search": search.match, "most": most}))[0]
-    if count > most:
-        return selection
-    return replace(selection, search=replace(search, matches=matches))
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a batch ended: the sort column's value and the `id` of its last row."""
-
-    value: object
-    id: str
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which rows, in which order: the live sellers of one organisation, optionally only
-    (un)flagged ones, optionally only those a `Search` matches."""
-
-    table: str
-    org_id: str
-    flagged: Optional[bool] = None
-    search: Optional[Search] = None
-    sort: Sort = DEFAULT_SORT
+    return sql, {"search": search.match, "most": most}
 
 
 def _conditions(selection: Selection):
@@ -286,81 +200,17 @@ def batch_query(
     return sql, params
 
 
-@dataclass(frozen=True)
-class Batch:
-    encoded: bytes  # every row's encoding, joined by the separator
-    count: int
-    position: Optional[Position]  # after the last row; None when empty or read from a list
-    more: bool = False  # with look_ahead: whether a row follows the batch
-
-
-Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
-
-
-async def fetch_batch(
-    execute: Execute,
-    selection,
-    row_sql,
-    limit,
-    after=None,
-    separator=b"",
-    look_ahead=False,
-    until=None,
-):
-    """The `limit` rows after `after` (and up to `until`), encoded and joined: one query. With
-    `look_ahead`, the separator must be bytes that no row's encoding holds, since the extra
-    row is cut off at the last one."""
-    sql, params = batch_query(selection, row_sql, limit, after, separator, look_ahead, until)
-    count, last_value, last_id, *parts = (await execute(sql, params))[0]
-    position = Position(value=last_value, id=last_id) if count else None
-    encoded = separator.join(part for part in parts if part)
-    more = count > limit
-    if more:
-        encoded = encoded.rsplit(separator, 1)[0]
-    return Batch(encoded=encoded, count=min(count, limit), position=position, more=more)
-
-
-async def iter_batches(execute: Execute, selection, row_sql, batch_size, separator=b"", parallel=1):
-    """Every row, as Batches of up to `batch_size` rows, one query each (and one more that
-    lists them first, for a search whose matches are listed). With `parallel` > 1, up to that
-    many batch queries run at once (see ranged_batches), and the batches still come in order."""
-    if selection.search is not None and selection.search.matches is not None:
-        batches = listed_batches(execute, selection, row_sql, batch_size, separator, parallel)
-    elif parallel > 1 and (selection.search is None or not selection.search.uses_index):
-        batches = ranged_batches(execute, selection, row_sql, batch_size, separator, parallel)
-    else:
-        # A search that walks the trigram index stays sequential: each of its queries pays
-        # ~40 ms to build the set of matches, so it reads few, big batches (see
-        # export.SEARCHED_BATCH_SIZE), where ranges of the organisation's index would be many.
-        batches = sequential_batches(execute, selection, row_sql, batch_size, separator)
-    async with contextlib.aclosing(batches):
-        async for batch in batches:
-            yield batch
-
-
-async def sequential_batches(execute: Execute, selection, row_sql, batch_size, separator=b""):
-    """Every row, one batch after another, each starting where the last one ended."""
-    after = None
-    while True:
-        batch = await fetch_batch(execute, selection, row_sql, batch_size, after, separator)
-        if batch.count:
-            yield batch
-        if batch.count < batch_size:
-            return
-        after = batch.position
-
-
 def boundary_query(selection: Selection, step: int, after: Optional[Position] = None):
     """SQL and parameters for the `step`-th index entry after `after` (or from the first):
     one row, `(sort value, id)`, or none when fewer entries are left.
 
     It walks the sort's `(org_id, column, id)` index alone, keys and no table row (so neither
     `deleted_at` nor `flagged` is checked, nor anything encoded), and skips with OFFSET, which
-    steps the index cursor without producing rows: ~0.1 ms for 2,000 entries, against ~30 ms
-    for a batch of 2,000 rows. Its walks are the batches' (see _walks), one UNION ALL arm
-    each; the LIMIT 1 of the compound stops SQLite after the first arm that finds the entry,
-    so the second arm (which skips what the first walk held) runs only where the walk goes
-    from rows with a sort value to rows without.
+    steps the index cursor without producing rows: a small fraction of a batch's cost
+    (docs/benchmarks.md#parallel-batches). Its walks are the batches' (see _walks), one
+    UNION ALL arm each; the LIMIT 1 of the compound stops SQLite after the first arm that
+    finds the entry, so the second arm (which skips what the first walk held) runs only where
+    the walk goes from rows with a sort value to rows without.
     """
     table = quote_identifier(selection.table)
     column = quote_identifier(selection.sort.column)
@@ -380,58 +230,6 @@ def boundary_query(selection: Selection, step: int, after: Optional[Position] = 
             f" ORDER BY {order} LIMIT 1 OFFSET {offset})"
         )
     return " UNION ALL ".join(arms) + " LIMIT 1", params
-
-
-async def _ranges(execute: Execute, selection, step):
-    """`(after, until)` for consecutive ranges of `step` index entries, in the sort's order,
-    from the first row; the last range's `until` is None: it holds the rest."""
-    after = None
-    while True:
-        found = await execute(*boundary_query(selection, step, after))
-        if not found:
-            yield after, None
-            return
-        until = Position(*found[0])
-        yield after, until
-        after = until
-
-
-async def _fetch_range(execute: Execute, selection, row_sql, separator, after, until, size):
-    """The live rows of one range (after `after`, up to `until`), encoded and joined. A range
-    holds `size` index entries, so one query of `size + 1` rows reads it whole; rows written
-    into it since its boundaries were found may take it past that, and then it reads on."""
-    encoded, count = [], 0
-    while True:
-        batch = await fetch_batch(
-            execute, selection, row_sql, size + 1, after, separator, until=until
-        )
-        if batch.count:
-            encoded.append(batch.encoded)
-            count += batch.count
-        if batch.count <= size:
-            return Batch(encoded=separator.join(encoded), count=count, position=None)
-        after = batch.position
-
-
-async def ranged_batches(
-    execute: Execute, selection, row_sql, batch_size, separator=b"", parallel=2
-):
-    """Every row, as one Batch per range of `batch_size` index entries, with up to `parallel`
-    batch queries under way at once and the batches handed on in order.
-
-    A batch that starts where the last one ended cannot start before that one is done; so the
-    boundaries come first, from a key-only walk of the index (boundaries_query), and each
-    batch reads the rows between two of them. Ranges hold `batch_size` index entries, soft-
-    deleted and filtered-out rows among them, so a batch may hold fewer rows. Boundaries come
-    from the same keyset order as the rows, so a row is never in two ranges.
-    """
-    jobs = (
-        _fetch_range(execute, selection, row_sql, separator, after, until, batch_size)
-        async for after, until in _ranges(execute, selection, batch_size)
-    )
-    async for batch in in_order(jobs, parallel):
-        if batch.count:
-            yield batch
 
 
 def _order_by(sort: Sort):
@@ -469,35 +267,3 @@ def listed_batch_query(selection: Selection, row_sql: str, rowids: str, separato
         f" SELECT count(*), CAST(group_concat(encoded_row, :separator) AS BLOB) FROM batch"
     )
     return sql, params
-
-
-async def listed_batches(
-    execute: Execute, selection, row_sql, batch_size, separator=b"", parallel=1
-):
-    """Every row of a selection whose search's matches are listed, as Batches: one query
-    lists the organisation's matching rows in order, by rowid (about 7 bytes a row, held
-    while the export runs); then each batch looks its rows up by rowid and encodes them, up
-    to `parallel` batches at once.
-
-    Why: walking the sort's index checks every entry of the organisation against the set of
-    matches, which SQLite builds anew for every batch; on the 1,000,000-row demo that made a
-    common term's export less than half as fast, in rows/s, as the unsearched one. Listing
-    reads each match once. Each batch checks its rows again (organisation, live, flagged),
-    so a row deleted since the list was taken is left out, and no other organisation's row
-    can ever be written.
-    """
-    listed = (await execute(*match_list_query(selection)))[0][0]
-    rowids = listed.split(",") if listed else []
-
-    async def fetch(batch_rowids):
-        sql, params = listed_batch_query(selection, row_sql, batch_rowids, separator)
-        count, encoded = (await execute(sql, params))[0]
-        return Batch(encoded=encoded, count=count, position=None)
-
-    async def jobs():
-        for start in range(0, len(rowids), batch_size):
-            yield fetch("[" + ",".join(rowids[start : start + batch_size]) + "]")
-
-    async for batch in in_order(jobs(), parallel):
-        if batch.count:
-            yield batch

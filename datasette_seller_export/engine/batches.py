@@ -1,0 +1,188 @@
+"""The keyset engine's batch readers: every row of a Selection, as Batches of encoded rows,
+one query each (see queries.py for the SQL and why it is shaped so).
+
+They drive any async `execute(sql, params, **options)` that returns rows as tuples:
+Datasette's database layer over HTTP, or threads with a connection each in the command line
+(see database.py).
+"""
+
+import contextlib
+from dataclasses import dataclass, replace
+from typing import Awaitable, Callable, Optional, Sequence
+
+from .pipeline import in_order
+from .queries import (
+    batch_query,
+    boundary_query,
+    listed_batch_query,
+    match_list_query,
+    matches_query,
+)
+from .selection import Position, Selection
+
+Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
+
+
+async def with_search_plan(execute: Execute, selection: Selection, most: int) -> Selection:
+    """The selection with the rowids its search matches in the whole table, when the index
+    matches at most `most` (config.Limits: fewer for a page than for a whole export): one
+    query that reads at most `most` + 1.
+
+    SQLite builds the set of matching rowids once per statement, then the index walk checks
+    each of the organisation's entries against it: a fixed cost per query whatever the term
+    (docs/benchmarks.md#search), most of it walking past entries that do not match when the
+    term is rare. With the matches listed, a query looks those rows up by rowid instead, and
+    sorts them.
+    """
+    search = selection.search
+    if search is None or not search.uses_index:
+        return selection
+    count, matches = (await execute(*matches_query(search, most)))[0]
+    if count > most:
+        return selection
+    return replace(selection, search=replace(search, matches=matches))
+
+
+@dataclass(frozen=True)
+class Batch:
+    encoded: bytes  # every row's encoding, joined by the separator
+    count: int
+    position: Optional[Position]  # after the last row; None when empty or read from a list
+    more: bool = False  # with look_ahead: whether a row follows the batch
+
+
+async def fetch_batch(
+    execute: Execute,
+    selection,
+    row_sql,
+    limit,
+    after=None,
+    separator=b"",
+    look_ahead=False,
+    until=None,
+):
+    """The `limit` rows after `after` (and up to `until`), encoded and joined: one query. With
+    `look_ahead`, the separator must be bytes that no row's encoding holds, since the extra
+    row is cut off at the last one."""
+    sql, params = batch_query(selection, row_sql, limit, after, separator, look_ahead, until)
+    count, last_value, last_id, *parts = (await execute(sql, params))[0]
+    position = Position(value=last_value, id=last_id) if count else None
+    encoded = separator.join(part for part in parts if part)
+    more = count > limit
+    if more:
+        encoded = encoded.rsplit(separator, 1)[0]
+    return Batch(encoded=encoded, count=min(count, limit), position=position, more=more)
+
+
+async def iter_batches(execute: Execute, selection, row_sql, batch_size, separator=b"", parallel=1):
+    """Every row, as Batches of up to `batch_size` rows, one query each (and one more that
+    lists them first, for a search whose matches are listed). With `parallel` > 1, up to that
+    many batch queries run at once (see ranged_batches), and the batches still come in order."""
+    if selection.search is not None and selection.search.matches is not None:
+        batches = listed_batches(execute, selection, row_sql, batch_size, separator, parallel)
+    elif parallel > 1 and (selection.search is None or not selection.search.uses_index):
+        batches = ranged_batches(execute, selection, row_sql, batch_size, separator, parallel)
+    else:
+        # A search that walks the trigram index stays sequential: each of its queries pays a
+        # fixed cost to build the set of matches, so it reads few, big batches (see
+        # export.SEARCHED_BATCH_SIZE), where ranges of the organisation's index would be many.
+        batches = sequential_batches(execute, selection, row_sql, batch_size, separator)
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            yield batch
+
+
+async def sequential_batches(execute: Execute, selection, row_sql, batch_size, separator=b""):
+    """Every row, one batch after another, each starting where the last one ended."""
+    after = None
+    while True:
+        batch = await fetch_batch(execute, selection, row_sql, batch_size, after, separator)
+        if batch.count:
+            yield batch
+        if batch.count < batch_size:
+            return
+        after = batch.position
+
+
+async def _ranges(execute: Execute, selection, step):
+    """`(after, until)` for consecutive ranges of `step` index entries, in the sort's order,
+    from the first row; the last range's `until` is None: it holds the rest."""
+    after = None
+    while True:
+        found = await execute(*boundary_query(selection, step, after))
+        if not found:
+            yield after, None
+            return
+        until = Position(*found[0])
+        yield after, until
+        after = until
+
+
+async def _fetch_range(execute: Execute, selection, row_sql, separator, after, until, size):
+    """The live rows of one range (after `after`, up to `until`), encoded and joined. A range
+    holds `size` index entries, so one query of `size + 1` rows reads it whole; rows written
+    into it since its boundaries were found may take it past that, and then it reads on."""
+    encoded, count = [], 0
+    while True:
+        batch = await fetch_batch(
+            execute, selection, row_sql, size + 1, after, separator, until=until
+        )
+        if batch.count:
+            encoded.append(batch.encoded)
+            count += batch.count
+        if batch.count <= size:
+            return Batch(encoded=separator.join(encoded), count=count, position=None)
+        after = batch.position
+
+
+async def ranged_batches(
+    execute: Execute, selection, row_sql, batch_size, separator=b"", parallel=2
+):
+    """Every row, as one Batch per range of `batch_size` index entries, with up to `parallel`
+    batch queries under way at once and the batches handed on in order.
+
+    A batch that starts where the last one ended cannot start before that one is done; so the
+    boundaries come first, from a key-only walk of the index (queries.boundary_query), and each
+    batch reads the rows between two of them. Ranges hold `batch_size` index entries, soft-
+    deleted and filtered-out rows among them, so a batch may hold fewer rows. Boundaries come
+    from the same keyset order as the rows, so a row is never in two ranges.
+    """
+    jobs = (
+        _fetch_range(execute, selection, row_sql, separator, after, until, batch_size)
+        async for after, until in _ranges(execute, selection, batch_size)
+    )
+    async for batch in in_order(jobs, parallel):
+        if batch.count:
+            yield batch
+
+
+async def listed_batches(
+    execute: Execute, selection, row_sql, batch_size, separator=b"", parallel=1
+):
+    """Every row of a selection whose search's matches are listed, as Batches: one query
+    lists the organisation's matching rows in order, by rowid (about 7 bytes a row, held
+    while the export runs); then each batch looks its rows up by rowid and encodes them, up
+    to `parallel` batches at once.
+
+    Why: walking the sort's index checks every entry of the organisation against the set of
+    matches, which SQLite builds anew for every batch: for a common term that made an export
+    less than half as fast, in rows/s, as the unsearched one (docs/benchmarks.md#search).
+    Listing reads each match once. Each batch checks its rows again (organisation, live, flagged),
+    so a row deleted since the list was taken is left out, and no other organisation's row
+    can ever be written.
+    """
+    listed = (await execute(*match_list_query(selection)))[0][0]
+    rowids = listed.split(",") if listed else []
+
+    async def fetch(batch_rowids):
+        sql, params = listed_batch_query(selection, row_sql, batch_rowids, separator)
+        count, encoded = (await execute(sql, params))[0]
+        return Batch(encoded=encoded, count=count, position=None)
+
+    async def jobs():
+        for start in range(0, len(rowids), batch_size):
+            yield fetch("[" + ",".join(rowids[start : start + batch_size]) + "]")
+
+    async for batch in in_order(jobs(), parallel):
+        if batch.count:
+            yield batch
