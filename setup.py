@@ -1,6 +1,8 @@
 from setuptools import find_packages, setup
 
 VERSION = "0.1.0"
+# Where the repository is published; the README's links are relative to it.
+REPOSITORY = "https://github.com/datasette-seller-export/datasette-seller-export"
 
 
 def get_long_description():
@@ -15,6 +17,28 @@ setup(
     long_description_content_type="text/markdown",
     version=VERSION,
     license="Apache License, Version 2.0",
+    url=REPOSITORY,
+    project_urls={
+        "Documentation": REPOSITORY + "#readme",
+        "Changelog": REPOSITORY + "/commits/main",
+        "Issues": REPOSITORY + "/issues",
+        "CI": REPOSITORY + "/actions",
+    },
+    classifiers=[
+        "Development Status :: 4 - Beta",
+        "Framework :: Datasette",
+        "Intended Audience :: Developers",
+        "Intended Audience :: System Administrators",
+        "License :: OSI Approved :: Apache Software License",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Programming Language :: Python :: 3.14",
+        "Topic :: Database",
+    ],
     packages=find_packages(include=["datasette_seller_export", "datasette_seller_export.*"]),
     entry_points={"datasette": ["seller_export = datasette_seller_export"]},
     package_data={"datasette_seller_export": ["templates/*.html"]},
@@ -32,6 +56,11 @@ setup(
             "psycopg[binary]>=3.1",
             "pytest",
             "pytest-asyncio>=1.0",
+            "pytest-timeout",
+            # `pytest -n 2`: the fast tests on both cores (CONTRIBUTING.md).
+            "pytest-xdist",
+            # The CLI reference in docs/cli.md, generated from the commands' help.
+            "cogapp",
             "hypothesis",
             "httpx",
             "selenium",

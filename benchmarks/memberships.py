@@ -16,6 +16,7 @@ import os
 import shutil
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 import urllib.request
@@ -23,7 +24,10 @@ import urllib.request
 from datasette.app import Datasette
 
 from datasette_seller_export import memberships
-from datasette_seller_export.testing.server import Server, actor_cookie, make_demo_database
+
+# The test support (a real server, PostgreSQL, the oracle) is in the repository's tests/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support.server import Server, actor_cookie, make_demo_database  # noqa: E402
 
 ORGS_PER_ACTOR = 10
 PERMISSIONS = '{"seller_collection.read": {"id": "*"}}'

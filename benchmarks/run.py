@@ -31,8 +31,11 @@ import urllib.request
 import sqlite_utils
 
 from datasette_seller_export.engine.schema import ensure_table
-from datasette_seller_export.testing.server import Server as DatasetteServer
-from datasette_seller_export.testing.server import make_demo_database
+
+# The test support (a real server, PostgreSQL, the oracle) is in the repository's tests/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support.server import Server as DatasetteServer  # noqa: E402
+from support.server import make_demo_database  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

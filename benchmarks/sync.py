@@ -3,7 +3,7 @@
     python benchmarks/sync.py                       # 1,000,000 sellers, both data shapes
     python benchmarks/sync.py --rows 200000 --shapes plain      # a quick look
 
-It starts a throwaway PostgreSQL cluster on this machine (testing/postgres.py), loads the
+It starts a throwaway PostgreSQL cluster on this machine (tests/support/postgres.py), loads the
 production table, and runs the command line as a user would, timing each command's wall time:
 a first sync into a new mirror (the rows committed, then the sort and search indexes built),
 a sync after --changed rows changed, a sync with nothing changed, and `import` of the same
@@ -24,7 +24,10 @@ import psycopg
 
 from datasette_seller_export.mirror.demo import demo_rows
 from datasette_seller_export.mirror.records import COLUMNS
-from datasette_seller_export.testing.postgres import Cluster, load_production
+
+# The test support (a real server, PostgreSQL, the oracle) is in the repository's tests/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support.postgres import Cluster, load_production  # noqa: E402
 
 PLAIN_SQL = """
 INSERT INTO sellers SELECT

@@ -24,8 +24,10 @@ import time
 
 import httpx  # the one package beyond the plain install: pip install httpx
 
-from datasette_seller_export.testing.oracle import expected_export
-from datasette_seller_export.testing.server import Server, make_demo_database
+# The test support (a real server, PostgreSQL, the oracle) is in the repository's tests/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support.oracle import expected_export  # noqa: E402
+from support.server import Server, make_demo_database  # noqa: E402
 
 ADMIN = {"id": "root"}
 FORMATS = ("csv", "json", "ndjson")

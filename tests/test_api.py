@@ -4,11 +4,12 @@ import base64
 import json
 
 import pytest
-from conftest import ROOT, page_through
+from support.clients import page_through
+from support.oracle import expected_export
+from support.sellers import ROOT
 
-from datasette_seller_export.testing.oracle import expected_export
 
-
+@pytest.mark.slow
 @pytest.mark.asyncio
 @pytest.mark.parametrize("size", [1, 7, 50, 249, 250, 251, "max", None])
 @pytest.mark.parametrize("flagged", [None, "true", "false"])

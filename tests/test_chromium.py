@@ -8,9 +8,8 @@ import time
 
 import httpx
 import pytest
-from conftest import REPO, build_sellers_db
-
-from datasette_seller_export.testing.oracle import EXPORTED, expected_rows
+from support.oracle import EXPORTED, expected_rows
+from support.sellers import REPO, build_sellers_db
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if not (CHROMIUM and CHROMEDRIVER):
@@ -22,6 +21,8 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+pytestmark = pytest.mark.served
 
 ACTOR = {"id": "carol", "org_id": "org-a"}
 PAGE_SIZE = 25

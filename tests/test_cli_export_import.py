@@ -16,14 +16,14 @@ import pytest
 import sqlite_utils
 import zstandard
 from click.testing import CliRunner
-from conftest import build_sellers_db, run_cli, seller
 from datasette.cli import cli
+from support.clients import run_cli
+from support.oracle import expected_export
+from support.sellers import ROOT, build_sellers_db, seller
 
 from datasette_seller_export.engine.schema import COLUMN_TYPES, ensure_table
 from datasette_seller_export.mirror.dumps import parse_csv_record
-from datasette_seller_export.testing.oracle import expected_export
 
-ROOT = {"id": "root"}
 ORGS = ["org-a", "org-b", "org-one", "org-empty", 'org/with "odd" id\r\n']
 
 

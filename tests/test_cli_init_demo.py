@@ -6,11 +6,11 @@ from contextlib import closing
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
-from conftest import run_cli
 from datasette.cli import cli
+from support.clients import run_cli
+from support.oracle import INTERNAL
 
 from datasette_seller_export.engine.schema import EXPORTED_COLUMNS
-from datasette_seller_export.testing.oracle import INTERNAL
 
 
 def test_init_creates_table_and_index_and_is_idempotent(tmp_path):

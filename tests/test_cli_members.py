@@ -4,7 +4,7 @@ import os
 
 import pytest
 import sqlite_utils
-from conftest import run_cli
+from support.clients import run_cli
 
 TABLE = "seller_export_memberships"
 

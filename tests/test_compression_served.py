@@ -5,19 +5,19 @@ plugin beside this one compresses nothing twice."""
 
 import gzip
 import json
-import os
 import socket
 import subprocess
 
 import httpx
 import pytest
 import zstandard
-from conftest import HERE, build_sellers_db
-from conftest import raw_get as conftest_raw_get
+from support.clients import raw_get as conftest_raw_get
+from support.clients import served_config
+from support.oracle import expected_export
+from support.sellers import ADMIN, build_sellers_db
 
-from datasette_seller_export.testing.oracle import expected_export
+pytestmark = pytest.mark.served
 
-ADMIN = {"id": "admin"}
 CODINGS = ["zstd", "gzip"]
 
 
@@ -27,16 +27,7 @@ def db(tmp_path_factory):
 
 
 def server_args(tmp_path, db, *extra):
-    config = tmp_path / "datasette.json"
-    config.write_text(
-        json.dumps(
-            {
-                "permissions": {"seller_collection.read_any_org": {"id": "admin"}},
-                "plugins": {"datasette-seller-export": {"batch_size": 100}},
-            }
-        )
-    )
-    return [db, "-c", str(config), "--plugins-dir", os.path.join(HERE, "plugins"), *extra]
+    return [db, *served_config(tmp_path, batch_size=100), *extra]
 
 
 def raw_get(server, path, accept_encoding, method="GET"):
@@ -61,7 +52,7 @@ def decode(coding, data):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, db):
-    from datasette_seller_export.testing.server import Server
+    from support.server import Server
 
     folder = tmp_path_factory.mktemp("compressed-served")
     server = Server(server_args(folder, db), str(folder / "server.log"))
@@ -150,7 +141,7 @@ def test_head_answers_what_get_would_without_a_body(served, coding):
 
 @pytest.mark.parametrize("coding", CODINGS)
 def test_a_failure_after_the_first_byte_truncates_the_compressed_stream(tmp_path, db, coding):
-    from datasette_seller_export.testing.server import Server
+    from support.server import Server
 
     server = Server(
         server_args(tmp_path, db), str(tmp_path / "server.log"), {"TEST_FAIL_AT_BATCH": "5"}
@@ -190,7 +181,7 @@ def test_a_failure_after_the_first_byte_truncates_the_compressed_stream(tmp_path
 
 
 def test_a_hang_up_stops_a_compressed_export(tmp_path, db):
-    from datasette_seller_export.testing.server import Server
+    from support.server import Server
 
     server = Server(
         server_args(tmp_path, db), str(tmp_path / "server.log"), {"TEST_BATCH_DELAY": "0.05"}
@@ -220,7 +211,7 @@ def test_a_hang_up_stops_a_compressed_export(tmp_path, db):
 def test_beside_datasette_gzip_nothing_is_compressed_twice(tmp_path, db, accept):
     """The published datasette-gzip (an asgi-gzip middleware) passes an answer that already
     has a Content-Encoding through untouched."""
-    from datasette_seller_export.testing.server import Server
+    from support.server import Server
 
     server = Server(server_args(tmp_path, db), str(tmp_path / "s.log"), plugins=["datasette-gzip"])
     try:

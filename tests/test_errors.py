@@ -1,16 +1,12 @@
 """Bad requests and bad configuration: each gets a clear error, never a silent full export."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from datasette.utils import StartupError
+from support.clients import run_datasette_with
+from support.sellers import ROOT
 
 from datasette_seller_export.engine.selection import ParameterError, parse_flagged
 from datasette_seller_export.web.params import parse_query_string
-
-ROOT = {"id": "root"}
 
 
 @pytest.mark.asyncio
@@ -154,7 +150,7 @@ async def test_a_table_missing_columns_leaves_the_plugin_idle_unless_named(
 
 @pytest.mark.asyncio
 async def test_two_databases_with_the_table_need_a_choice(make_datasette, tmp_path):
-    from conftest import build_sellers_db
+    from support.sellers import build_sellers_db
 
     one = build_sellers_db(tmp_path / "one.db", {"o": 2})
     two = build_sellers_db(tmp_path / "two.db", {"o": 2})
@@ -175,6 +171,7 @@ OLD_PYSQLITE3 = {
 }
 
 
+@pytest.mark.served
 @pytest.mark.parametrize(
     "command",
     [["serve", "{db}", "--get", "/"], ["seller-export", "export", "{db}", "--org", "org-a"]],
@@ -185,18 +182,8 @@ def test_sqlite_too_old_for_the_keyset_queries_stops_both_with_the_fix(
 ):
     """Datasette reads through pysqlite3 when it is installed, and so do the plugin's checks:
     here a pysqlite3 whose SQLite is too old, in a process of its own."""
-    package = tmp_path / "old" / "pysqlite3"
-    package.mkdir(parents=True)
-    for name, text in OLD_PYSQLITE3.items():
-        (package / name).write_text(text)
     args = [part.format(db=sellers_db) for part in command]
-    result = subprocess.run(
-        [sys.executable, "-m", "datasette", *args],
-        env={**os.environ, "PYTHONPATH": str(tmp_path / "old")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_datasette_with({"pysqlite3": OLD_PYSQLITE3}, tmp_path / "old", *args)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "SQLite 3.35.0 or newer is needed, Datasette's pysqlite3 has 3.31.1" in result.stderr
     assert "pip install -U pysqlite3-binary" in result.stderr

@@ -4,13 +4,12 @@ import json
 import re
 
 import pytest
-from conftest import build_sellers_db
+from support.oracle import INTERNAL, expected_export, expected_rows
+from support.sellers import ROOT, build_sellers_db
 
 from datasette_seller_export.config import DEFAULT_BATCH_SIZE
-from datasette_seller_export.testing.oracle import INTERNAL, expected_export, expected_rows
 
 FORMATS = ["csv", "json", "ndjson"]
-ROOT = {"id": "root"}
 
 
 def org_sizes_for(batch_size):
@@ -24,6 +23,7 @@ def org_sizes_for(batch_size):
     }
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 @pytest.mark.parametrize("batch_size", [1, 7, 100, DEFAULT_BATCH_SIZE])
 async def test_exports_equal_direct_query_at_every_batch_edge(make_datasette, tmp_path, batch_size):

@@ -7,11 +7,12 @@ import urllib.parse
 
 import pytest
 import pytest_asyncio
-from conftest import ROOT, build_sellers_db, page_through
+from support.clients import page_through
+from support.oracle import EXPORTED, expected_export, expected_rows
+from support.sellers import ROOT, build_sellers_db
 
 from datasette_seller_export.config import Limits, replace_config
 from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
-from datasette_seller_export.testing.oracle import EXPORTED, expected_export, expected_rows
 
 # Terms of three characters or more go through the trigram index; shorter ones are scanned.
 # Case differs from the data on purpose, quotes and unicode included.
@@ -35,6 +36,7 @@ def as_api_rows(rows):
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 @pytest.mark.parametrize("column, desc", SORTS)
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: urllib.parse.urlencode(f) or "all")
@@ -67,6 +69,7 @@ def search_plan(request):
     return Limits(page_matches=0, export_matches=0, name_check_budget=1)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 @pytest.mark.parametrize("term", SEARCHES)
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
@@ -143,6 +146,7 @@ async def test_a_mirror_without_the_search_index_scans(make_datasette, sellers_d
         assert response.text == expected_export(sellers_db, "org-a", "csv", search=term)
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio
 @pytest.mark.parametrize("column, desc", [("created_at", True), ("feedback_percent", False)])
 @pytest.mark.parametrize("size", [1, 7, 40])

@@ -8,13 +8,14 @@ import urllib.parse
 
 import httpx
 import pytest
-from conftest import build_sellers_db
+from support.oracle import expected_export, expected_rows
+from support.sellers import ADMIN, build_sellers_db
+from support.server import Server
 
 from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
-from datasette_seller_export.testing.oracle import expected_export, expected_rows
-from datasette_seller_export.testing.server import Server
 
-ADMIN = {"id": "admin"}
+pytestmark = pytest.mark.served
+
 FILTERS = [{}, {"q": "LINE"}, {"q": "ü"}, {"flagged": "false", "q": "in"}]
 
 

@@ -12,10 +12,10 @@ import urllib.parse
 
 import pytest
 import sqlite_utils
-from conftest import REPO
 from datasette.app import Datasette
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.sellers import REPO
 
 from datasette_seller_export.engine.schema import ensure_table
 
@@ -194,6 +194,7 @@ def check(response, actor, datasette_page=False):
     cookie=st.one_of(st.none(), st.text(max_size=40)),
     accept=st.sampled_from(["*/*", "text/html", "application/json", "\x7f", ""]),
 )
+@pytest.mark.slow
 def test_fuzzed_requests_to_every_surface(instance, surface, actor, parameters, cookie, accept):
     path = surface + ("?" + urllib.parse.urlencode(parameters) if parameters else "")
     headers = {"accept": accept}

@@ -9,11 +9,10 @@ import urllib.request
 
 import pytest
 import sqlite_utils
-from conftest import build_sellers_db
+from support.sellers import ROOT, build_sellers_db
 
 HERE = os.path.dirname(__file__)
 STARTUP_CHECK_PLUGIN = os.path.join(HERE, "startup_check_plugin")
-ROOT = {"id": "root"}
 SOMEONE = {"id": "someone", "org_id": "o"}
 
 
@@ -134,6 +133,7 @@ HEAVY = (
 )
 
 
+@pytest.mark.served
 def test_starting_datasette_imports_only_the_hooks_and_the_startup_check(tmp_path):
     import subprocess
     import sys
@@ -156,7 +156,7 @@ def test_starting_datasette_imports_only_the_hooks_and_the_startup_check(tmp_pat
 
 
 def test_the_commands_are_there_when_asked_for():
-    from conftest import run_cli
+    from support.clients import run_cli
 
     result = run_cli("--help")
     assert result.exit_code == 0

@@ -4,7 +4,7 @@ the ordered rows exactly once, whatever the batch size."""
 import sqlite3
 
 import pytest
-from conftest import build_sellers_db
+from support.sellers import build_sellers_db
 
 from datasette_seller_export.engine.batches import iter_batches, ranged_batches, with_search_plan
 from datasette_seller_export.engine.queries import batch_query, boundary_query

@@ -6,12 +6,11 @@ import urllib.parse
 import pytest
 import pytest_asyncio
 import sqlite_utils
-from conftest import run_cli
 from datasette.plugins import pm
 from datasette.utils import StartupError
+from support.clients import run_cli
+from support.oracle import expected_export
 from test_permissions import LOCKED_SETUPS, datasette_under
-
-from datasette_seller_export.testing.oracle import expected_export
 
 GRANTS = {
     "permissions": {

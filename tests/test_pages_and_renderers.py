@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 import pytest_asyncio
-
-from datasette_seller_export.testing.oracle import EXPORTED, expected_export, expected_rows
+from support.oracle import EXPORTED, expected_export, expected_rows
+from support.sellers import ADMIN
 
 GRANTS = {
     "permissions": {
@@ -17,7 +17,6 @@ GRANTS = {
     }
 }
 ORG_B = {"id": "bea", "org_id": "org-b"}
-ADMIN = {"id": "admin"}
 
 
 class Page(HTMLParser):

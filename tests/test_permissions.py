@@ -5,12 +5,12 @@ import os
 import sqlite3
 
 import pytest
-from conftest import REPO
+from support.oracle import expected_export
+from support.sellers import REPO
 
 from datasette_seller_export.memberships import orgs_in_actor
 from datasette_seller_export.mirror import state
 from datasette_seller_export.permissions import Access, ScopeError, resolve_org
-from datasette_seller_export.testing.oracle import expected_export
 
 GRANTS = {
     "permissions": {

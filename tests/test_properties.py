@@ -9,13 +9,14 @@ import urllib.parse
 
 import pytest
 import sqlite_utils
-from conftest import ROOT, page_through
 from datasette.app import Datasette
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.clients import page_through
+from support.oracle import expected_export
+from support.sellers import ROOT
 
 from datasette_seller_export.engine.schema import ensure_table
-from datasette_seller_export.testing.oracle import expected_export
 
 ORGS = ["o1", "o2", "o,3"]
 CREATED = st.one_of(
@@ -52,6 +53,7 @@ def make_db(rows):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parallel", [1, 2, 4])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(

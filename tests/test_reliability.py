@@ -12,28 +12,17 @@ import time
 import httpx
 import pytest
 import sqlite_utils
-from conftest import HERE, build_sellers_db
+from support.clients import served_config
+from support.oracle import expected_export
+from support.sellers import ADMIN, build_sellers_db
 
 from datasette_seller_export.engine.schema import ensure_table
-from datasette_seller_export.testing.oracle import expected_export
 
-ADMIN = {"id": "admin"}
+pytestmark = pytest.mark.served
 
 
 def write_config(tmp_path, batch_size, **settings):
-    config = tmp_path / "datasette.json"
-    config.write_text(
-        json.dumps(
-            {
-                "permissions": {"seller_collection.read_any_org": {"id": "admin"}},
-                "plugins": {"datasette-seller-export": {"batch_size": batch_size}},
-            }
-        )
-    )
-    args = ["-c", str(config), "--plugins-dir", os.path.join(HERE, "plugins")]
-    for name, value in settings.items():
-        args += ["--setting", name, str(value)]
-    return args
+    return served_config(tmp_path, settings=settings, batch_size=batch_size)
 
 
 def get(server, path, actor=ADMIN, **kwargs):

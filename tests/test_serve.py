@@ -1,19 +1,18 @@
 """Against a real `datasette serve` over HTTP: streaming, hang-ups and failures mid-stream."""
 
-import json
-import os
 import subprocess
 import time
 
 import httpx
 import pytest
-from conftest import HERE, build_sellers_db, raw_get
+from support.clients import raw_get, served_config
+from support.oracle import expected_export, expected_rows
+from support.sellers import ADMIN, build_sellers_db
 
-from datasette_seller_export.testing.oracle import expected_export, expected_rows
+pytestmark = pytest.mark.served
 
 BATCH_SIZE = 50
 BIG_ORG_ROWS = 20_000
-ADMIN = {"id": "admin"}
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +24,7 @@ def big_db(tmp_path_factory):
 
 @pytest.fixture
 def server_args(tmp_path, big_db):
-    config = tmp_path / "datasette.json"
-    config.write_text(
-        json.dumps(
-            {
-                "permissions": {"seller_collection.read_any_org": {"id": "admin"}},
-                "plugins": {"datasette-seller-export": {"batch_size": BATCH_SIZE}},
-            }
-        )
-    )
-    return [big_db, "-c", str(config), "--plugins-dir", os.path.join(HERE, "plugins")]
+    return [big_db, *served_config(tmp_path, batch_size=BATCH_SIZE)]
 
 
 def test_the_body_streams_in_batches_and_equals_the_direct_query(serve, server_args, big_db):

@@ -16,14 +16,17 @@ import urllib.request
 import psycopg
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, run_cli, seller
 from datasette.cli import cli
+from support.clients import run_cli, run_datasette_with
+from support.postgres import Cluster, binaries, load_production
+from support.sellers import ROOT, seller
+from support.server import actor_cookie
 
 from datasette_seller_export.engine.schema import EXPORTED_COLUMNS, STATE_TABLE
 from datasette_seller_export.mirror.records import COLUMNS
 from datasette_seller_export.mirror.timestamps import format_utc
-from datasette_seller_export.testing.postgres import Cluster, binaries, load_production
-from datasette_seller_export.testing.server import actor_cookie
+
+pytestmark = pytest.mark.served
 
 ORGS = {"org-a": 120, "org-b": 30, "org-one": 1, 'org/with "odd" id\r\n': 3}
 # created_at as a session in Europe/Berlin writes them: across the change to summer time on
@@ -285,7 +288,7 @@ def test_a_timestamp_outside_what_the_mirror_takes_is_refused(postgres, tmp_path
 
 @pytest.fixture
 def port_nobody_listens_on():
-    from datasette_seller_export.testing.server import free_port
+    from support.server import free_port
 
     return free_port()
 
@@ -509,7 +512,7 @@ def test_a_psql_dump_made_in_any_time_zone_imports_as_the_sync_mirrors(
 
 
 def test_a_mirror_written_before_the_timestamp_rule_is_rewritten_once(production, tmp_path):
-    from conftest import build_sellers_db
+    from support.sellers import build_sellers_db
 
     mirror = build_sellers_db(tmp_path / "old.db", {"org-old": 30})
     conn = sqlite3.connect(mirror)
@@ -537,7 +540,7 @@ def test_a_mirror_written_before_the_timestamp_rule_is_rewritten_once(production
 
 
 def test_an_old_value_that_is_not_a_timestamp_stops_the_write(production, tmp_path):
-    from conftest import build_sellers_db
+    from support.sellers import build_sellers_db
 
     mirror = build_sellers_db(tmp_path / "old.db", {"org-old": 5})
     conn = sqlite3.connect(mirror)
@@ -591,17 +594,9 @@ def test_init_narrows_the_search_trigger_of_an_older_mirror(sellers_db):
 
 def test_without_psycopg_sync_says_how_to_install_it(tmp_path):
     """In a process where psycopg cannot be imported, as without the `postgres` extra."""
-    hidden = tmp_path / "hidden" / "psycopg"
-    hidden.mkdir(parents=True)
-    (hidden / "__init__.py").write_text("raise ImportError('No module named psycopg')\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "datasette", "seller-export", "sync", str(tmp_path / "m.db")]
-        + ["--from", "postgresql://x@127.0.0.1/db"],
-        env={**os.environ, "PYTHONPATH": str(tmp_path / "hidden")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    hidden = {"psycopg": {"__init__.py": "raise ImportError('No module named psycopg')\n"}}
+    command = ["seller-export", "sync", tmp_path / "m.db", "--from", "postgresql://x@127.0.0.1/db"]
+    result = run_datasette_with(hidden, tmp_path / "hidden", *command)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "pip install 'datasette-seller-export[postgres]'" in result.stderr
     assert not (tmp_path / "m.db").exists()

@@ -9,11 +9,14 @@ import sqlite3
 import uuid
 
 import pytest
-from conftest import ROOT, page_through, run_cli
+from support.clients import page_through, run_cli
+from support.postgres import load_production
+from support.sellers import ROOT
 from test_sync import pg, postgres  # noqa: F401 (the session's cluster)
 
 from datasette_seller_export.mirror.records import COLUMNS
-from datasette_seller_export.testing.postgres import load_production
+
+pytestmark = pytest.mark.served
 
 ORG = "org-ties"
 CREATED_AT = ["2025-03-01 10:00:00+00", "2025-02-01 09:00:00+00", None]

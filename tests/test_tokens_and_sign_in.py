@@ -13,11 +13,11 @@ import urllib.parse
 
 import httpx
 import pytest
-from conftest import build_sellers_db, run_cli
 from datasette_auth_passwords.utils import hash_password
-
-from datasette_seller_export.testing.oracle import expected_export
-from datasette_seller_export.testing.server import SECRET
+from support.clients import run_cli
+from support.oracle import expected_export
+from support.sellers import build_sellers_db
+from support.server import SECRET
 
 PERMISSIONS = {
     "seller_collection.read": {"id": "*"},
@@ -67,7 +67,7 @@ def follow_next_urls(server, path, headers):
 
 @pytest.fixture(scope="module")
 def token_server(mirror, tmp_path_factory):
-    from datasette_seller_export.testing.server import Server
+    from support.server import Server
 
     tmp = tmp_path_factory.mktemp("token-server")
     server = Server([mirror, "-c", config_file(tmp)], tmp / "server.log")
@@ -153,7 +153,7 @@ PASSWORD = "correct horse battery staple"
 
 
 def start_password_server(mirror, tmp, http_basic_auth):
-    from datasette_seller_export.testing.server import Server
+    from support.server import Server
 
     # Few iterations: with HTTP Basic the password is checked on every request.
     hashed = hash_password(PASSWORD, iterations=1_000)
