@@ -5,8 +5,8 @@ One stream, not a frame or gzip member per batch: concatenated gzip members are 
 zlib-based decoders (httpx, browsers) stop after the first. So chunks are compressed in order,
 on one thread of the process's own (not Datasette's read threads, not the event loop's), while
 the next batches are encoded. One thread serves every export: at the levels below it
-compresses 70-260 MB/s, where all exports together write about 10 MB/s on two cores; and a
-pool that grew with the load would keep the threads it grew.
+compresses several times faster than all exports together write (docs/benchmarks.md#compression);
+and a pool that grew with the load would keep the threads it grew.
 """
 
 import asyncio
@@ -16,9 +16,9 @@ import zlib
 from typing import AsyncIterator
 
 # Measured on the biggest demo organisation's CSV, compressed batch by batch as it is sent
-# (docs/benchmarks.md): zstd 1 is as small as 3 (26.3% against 26.6%; plain data 15.9% against
-# 19.2%) for half the CPU; gzip 1 is 30.2% against 6's 25.3% for a third of the CPU. An export
-# already keeps both cores busy, so the cheaper levels.
+# (docs/benchmarks.md#compression): zstd 1 is as small as 3 (26.3% against 26.6%; plain data
+# 15.9% against 19.2%) for half the CPU; gzip 1 is 30.2% against 6's 25.3% for a third of the
+# CPU. A parallel export already keeps every core busy, so the cheaper levels.
 GZIP_LEVEL = 1
 ZSTD_LEVEL = 1
 

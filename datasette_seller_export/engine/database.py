@@ -13,9 +13,9 @@ import weakref
 from datasette.database import QueryInterrupted
 from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
 
-# How many SQLite VM instructions run between two checks of the time limit: about a
-# millisecond of work. Datasette checks every 1,000, which calls into Python (and takes the
-# GIL) hundreds of times per batch and stops concurrent exports from using both cores.
+# How many SQLite VM instructions run between two checks of the time limit: a small
+# part of one batch's work. Datasette checks every 1,000, which calls into Python (and takes the
+# GIL) hundreds of times per batch and stops concurrent exports from using more than one core.
 TIME_LIMIT_CHECK_INSTRUCTIONS = 100_000
 # A query with a budget of work checks it this often (or, with a smaller budget, every budget).
 BUDGET_CHECK_INSTRUCTIONS = 10_000

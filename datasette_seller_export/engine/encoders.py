@@ -3,7 +3,7 @@
 Each format is one SQL expression that turns a row of the sellers table into its finished
 bytes (a CSV line, a JSON object), so a batch is encoded in C while SQLite walks the index and
 Python only joins the rows. That is what lets an export run at close to the speed of the
-`sqlite3` shell, and it releases the GIL so concurrent exports use both cores.
+`sqlite3` shell, and it releases the GIL so concurrent batches use every core (docs/benchmarks.md).
 
 The bytes are exactly what Python's `csv` (RFC 4180, CRLF) and `json.dumps` (compact,
 UTF-8) would write for the same row; `tests/test_encoders.py` holds the two to each other.

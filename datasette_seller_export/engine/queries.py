@@ -155,7 +155,7 @@ def batch_query(
     temporary table once and the aggregates read them in place. (A plain subquery runs as a
     co-routine whose every text value is copied into a fresh allocation as it is read; SQLite
     allocations take one process-wide lock, so that copying is what kept concurrent exports
-    from using both cores.) Rows go into the table in the walk's order, and `group_concat`
+    from using more than one core.) Rows go into the table in the walk's order, and `group_concat`
     and the last-row lookups read them back in that order.
     """
     table = quote_identifier(selection.table)

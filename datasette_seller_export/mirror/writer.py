@@ -7,7 +7,7 @@ rolls the whole run back, so the mirror and its state stay exactly as they were.
 A first load into an empty table inserts straight into it, and a new table gets its indexes
 after its rows (built once, not row by row): the keyset index in the same transaction, so that
 the rows can be exported as soon as they commit, and the sort and search indexes in a second
-one (they take longer than the rows: 18 s for a million). A later load goes through a
+one (they take longer than the rows: docs/benchmarks.md#sync). A later load goes through a
 temporary table, so that set-wise statements tell inserted, updated and unchanged rows apart
 (and, for a full read, remove what production no longer has) with no SELECT per row.
 """

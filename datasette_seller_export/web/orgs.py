@@ -1,8 +1,8 @@
 """The organisations an actor may choose: `/-/sellers/orgs.json`, and the browse page's picker.
 
 A member chooses among its own organisations; a `read_any_org` holder among every organisation
-present in the mirror, found by stepping through the keyset index (one seek per organisation)
-rather than scanning every row.
+present in the mirror, found by stepping through the `(org_id, created_at, id)` index (one seek
+per organisation) rather than scanning every row.
 """
 
 import json
