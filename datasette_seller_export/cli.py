@@ -36,7 +36,14 @@ from .engine.schema import (
     sqlite_version_problem,
     table_problem,
 )
-from .engine.selection import Criteria, ParameterError, Selection, parse_flagged, parse_sort
+from .engine.selection import (
+    Criteria,
+    ParameterError,
+    Selection,
+    parse_criteria,
+    parse_flagged,
+    parse_sort,
+)
 from .mirror import members as members_writer
 from .mirror.demo import DEMO_SOURCE, demo_rows, real_rows_problem
 from .mirror.dumps import FORMATS as IMPORT_FORMATS
@@ -136,6 +143,15 @@ def demo(db_path, table, rows, orgs, seed):
 @click.option("--sort", "sort_ascending", metavar="COLUMN", help="Sort by COLUMN, ascending")
 @click.option("--sort-desc", "sort_descending", metavar="COLUMN", help="Sort by COLUMN, descending")
 @click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="COL[__OP]=VALUE",
+    help="A column filter, as Datasette's (platform=ebay, times_seen__gte=100); repeatable",
+)
+@click.option("--col", "columns", multiple=True, metavar="COLUMN", help="Only these columns")
+@click.option("--nocol", "dropped_columns", multiple=True, metavar="COLUMN", help="Not these")
+@click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write here (default: standard output)"
 )
 @click.option(
@@ -173,6 +189,9 @@ def export_command(
     search,
     sort_ascending,
     sort_descending,
+    filters,
+    columns,
+    dropped_columns,
     output,
     compress,
     bom,
@@ -182,8 +201,9 @@ def export_command(
     table,
 ):
     """Export one organisation's sellers from DB: the same bytes as the HTTP endpoint, with the
-    same filters (--flagged, --search) and orders (--sort, --sort-desc: created_at,
-    display_name, times_seen, feedback_percent, feedback_count or platform)."""
+    same filters (--flagged, --search, --filter), columns (--col, --nocol) and orders (--sort,
+    --sort-desc: created_at, display_name, times_seen, feedback_percent, feedback_count or
+    platform)."""
     try:
         flagged = parse_flagged(flagged)
     except ParameterError as error:
@@ -198,7 +218,22 @@ def export_command(
     problem = sqlite_version_problem(sqlite3.sqlite_version_info, using_pysqlite3)
     if problem:
         raise click.ClickException(problem)
-    criteria = Criteria(org_id=org_id, flagged=flagged, search=search or None, sort=sort)
+    try:
+        narrowed = parse_criteria(
+            [_filter_pair(text) for text in filters]
+            + [("_col", c) for c in columns]
+            + [("_nocol", c) for c in dropped_columns]
+        )
+    except ParameterError as error:
+        raise click.BadParameter(str(error), param_hint="--filter/--col/--nocol") from None
+    criteria = Criteria(
+        org_id=org_id,
+        flagged=flagged,
+        search=search or None,
+        sort=sort,
+        filters=narrowed.filters,
+        columns=narrowed.columns,
+    )
     most_matches = Limits().export_matches
     try:
         selection, total = _read_selection(db_path, table, criteria, count=output is not None)
@@ -221,6 +256,17 @@ def export_command(
         reason = error.strerror or str(error)
         raise click.ClickException(f"{output}: cannot write the export there: {reason}") from None
     click.echo(f"{output}: {total:,} sellers of {org_id}", err=True)
+
+
+def _filter_pair(text):
+    """`--filter COL=VALUE` or `COL__OP=VALUE`, as the query string's filters."""
+    name, equals, value = text.partition("=")
+    if not equals:
+        raise click.BadParameter(
+            f"{text!r} is not a filter: give COL=VALUE or COL__OP=VALUE, e.g. platform=ebay",
+            param_hint="--filter",
+        )
+    return name, value
 
 
 def _read_selection(db_path, table, criteria, count):

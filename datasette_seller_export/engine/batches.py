@@ -14,11 +14,13 @@ from .pipeline import in_order
 from .queries import (
     batch_query,
     boundary_query,
+    filter_count_query,
     listed_batch_query,
     match_list_query,
     matches_query,
 )
-from .selection import Position, Selection
+from .schema import SORTABLE_COLUMNS, sort_index_name
+from .selection import RANGE_OPERATORS, Position, Selection
 
 Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
 
@@ -41,6 +43,52 @@ async def with_search_plan(execute: Execute, selection: Selection, most: int) ->
     if count > most:
         return selection
     return replace(selection, search=replace(search, matches=matches))
+
+
+async def with_filter_plan(execute: Execute, selection: Selection, most: int) -> Selection:
+    """The selection read through the index of the filter that keeps fewest of the
+    organisation's rows, when one keeps at most `most` (config.Limits, as for a search);
+    otherwise as it is, walking the sort's index and checking the filters on the way.
+
+    Walking the sort's index reads rows in order and stops when a page is full: cheap when
+    the filters keep many rows, the whole organisation when they keep few. A filter's own
+    index reads only the rows it keeps, which are then sorted: cheap when they are few. Each
+    candidate is counted on its index alone, up to `most` + 1 entries."""
+    candidates = [
+        index
+        for index, flt in enumerate(selection.filters)
+        if flt.column in SORTABLE_COLUMNS
+        and flt.operator in RANGE_OPERATORS
+        and flt.column != selection.sort.column
+    ]
+    if not candidates:
+        return selection
+    names = [sort_index_name(selection.table, selection.filters[i].column) for i in candidates]
+    placeholders = ", ".join(f":name_{n}" for n in range(len(names)))
+    present = {
+        row[0]
+        for row in await execute(
+            f"SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ({placeholders})",
+            {f"name_{n}": name for n, name in enumerate(names)},
+        )
+    }
+    best = None
+    for index, name in zip(candidates, names, strict=True):
+        if name not in present:
+            continue
+        count = (await execute(*filter_count_query(selection, index, most)))[0][0]
+        if count <= most and (best is None or count < best[0]):
+            best = (count, index)
+    return selection if best is None else replace(selection, driving_filter=best[1])
+
+
+async def plan_selection(execute: Execute, selection: Selection, most: int) -> Selection:
+    """The selection with its plan: the search's listed matches when few (with_search_plan),
+    else the driving filter when one keeps few rows (with_filter_plan)."""
+    selection = await with_search_plan(execute, selection, most)
+    if selection.search is not None and selection.search.matches is not None:
+        return selection  # looked up by rowid: no index walk to choose
+    return await with_filter_plan(execute, selection, most)
 
 
 @dataclass(frozen=True)
@@ -78,7 +126,8 @@ async def iter_batches(execute: Execute, selection, row_sql, batch_size, separat
     """Every row, as Batches of up to `batch_size` rows, one query each (and one more that
     lists them first, for a search whose matches are listed). With `parallel` > 1, up to that
     many batch queries run at once (see ranged_batches), and the batches still come in order."""
-    if selection.search is not None and selection.search.matches is not None:
+    listed = selection.search is not None and selection.search.matches is not None
+    if listed or selection.driving_filter is not None:
         batches = listed_batches(execute, selection, row_sql, batch_size, separator, parallel)
     elif parallel > 1 and (selection.search is None or not selection.search.uses_index):
         batches = ranged_batches(execute, selection, row_sql, batch_size, separator, parallel)
@@ -159,8 +208,9 @@ async def ranged_batches(
 async def listed_batches(
     execute: Execute, selection, row_sql, batch_size, separator=b"", parallel=1
 ):
-    """Every row of a selection whose search's matches are listed, as Batches: one query
-    lists the organisation's matching rows in order, by rowid (about 7 bytes a row, held
+    """Every row of a selection whose search's matches are listed, or whose driving filter
+    keeps few rows, as Batches: one query lists the organisation's matching rows in order, by
+    rowid (about 7 bytes a row, held
     while the export runs); then each batch looks its rows up by rowid and encodes them, up
     to `parallel` batches at once.
 

@@ -89,13 +89,12 @@ def datasette_execute(datasette, db):
     query's work as well: past it, as past the time limit, QueryInterrupted. Cancelling the
     await stops the query (see _stoppable).
     """
-    time_limit_ms = datasette.setting("sql_time_limit_ms")
+    default_time_limit_ms = datasette.setting("sql_time_limit_ms")
 
-    async def execute(sql, params, budget=None):
+    async def execute(sql, params, budget=None, time_limit_ms=None):
+        limit = time_limit_ms or default_time_limit_ms  # facets have a limit of their own
         return await _stoppable(
-            lambda stop: db.execute_fn(
-                lambda conn: _run(conn, sql, params, time_limit_ms, budget, stop)
-            )
+            lambda stop: db.execute_fn(lambda conn: _run(conn, sql, params, limit, budget, stop))
         )
 
     return execute

@@ -102,18 +102,18 @@ def _printf_blob_sql(template, values):
     return f"CAST(printf({literal}, {', '.join(values)}) AS BLOB)"
 
 
-def csv_line_sql(escape_formulas=True):
-    cells = [csv_cell_sql(column, escape_formulas) for column in EXPORTED_COLUMNS]
+def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS):
+    cells = [csv_cell_sql(column, escape_formulas) for column in columns]
     fast = _printf_blob_sql(",".join(["%s"] * len(cells)) + "\r\n", cells)
     # printf's %s stops at a NUL character. PostgreSQL text cannot hold one, but a mirror
     # might: such rows are joined with ||, which keeps every byte, so no cell is truncated.
     # (JSON needs no such care: json_quote escapes NUL before printf sees it.)
     has_nul = " OR ".join(
-        _contains_sql(c, "\0", nul_safe=True) for c in EXPORTED_COLUMNS if COLUMN_TYPES[c] is str
+        _contains_sql(c, "\0", nul_safe=True) for c in columns if COLUMN_TYPES[c] is str
     )
-    exact_cells = [
-        csv_cell_sql(column, escape_formulas, nul_safe=True) for column in EXPORTED_COLUMNS
-    ]
+    if not has_nul:  # no text column chosen: nothing can hold a NUL
+        return fast
+    exact_cells = [csv_cell_sql(column, escape_formulas, nul_safe=True) for column in columns]
     exact = (
         "CAST("
         + " || ',' || ".join(f"({cell})" for cell in exact_cells)
@@ -122,41 +122,45 @@ def csv_line_sql(escape_formulas=True):
     return f"CASE WHEN {has_nul} THEN {exact} ELSE {fast} END"
 
 
-def json_object_sql(terminator=""):
-    template = "{" + ",".join(f'"{column}":%s' for column in EXPORTED_COLUMNS) + "}" + terminator
-    return _printf_blob_sql(template, [json_value_sql(column) for column in EXPORTED_COLUMNS])
+def json_object_sql(terminator="", columns=EXPORTED_COLUMNS):
+    template = "{" + ",".join(f'"{column}":%s' for column in columns) + "}" + terminator
+    return _printf_blob_sql(template, [json_value_sql(column) for column in columns])
 
 
-def csv_header():
-    return (",".join(EXPORTED_COLUMNS) + "\r\n").encode("utf-8")
+def csv_header(columns=EXPORTED_COLUMNS):
+    return (",".join(columns) + "\r\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
 class Format:
     """How one export format frames the rows that SQLite encodes.
 
-    The body is `prefix`, then each row's bytes with `separator` between rows, then
-    `suffix`. Rows from SQL already carry any line terminator of their own.
+    The body is `prefix` (for CSV, the header of the chosen columns), then each row's bytes
+    with `separator` between rows, then `suffix`. Rows from SQL already carry any line
+    terminator of their own.
     """
 
     name: str  # also the file extension
     content_type: str
-    prefix: bytes = b""
+    opening: bytes = b""
     separator: bytes = b""
     suffix: bytes = b""
 
-    def row_sql(self, escape_formulas=True):
+    def prefix(self, columns=EXPORTED_COLUMNS):
+        return csv_header(columns) if self.name == "csv" else self.opening
+
+    def row_sql(self, escape_formulas=True, columns=EXPORTED_COLUMNS):
         if self.name == "csv":
-            return csv_line_sql(escape_formulas)
-        return json_object_sql(terminator="\n" if self.name == "ndjson" else "")
+            return csv_line_sql(escape_formulas, columns)
+        return json_object_sql("\n" if self.name == "ndjson" else "", columns)
 
 
 FORMATS = {
-    "csv": Format("csv", "text/csv; charset=utf-8", prefix=csv_header()),
+    "csv": Format("csv", "text/csv; charset=utf-8"),
     "json": Format(
         "json",
         "application/json; charset=utf-8",
-        prefix=b"[",
+        opening=b"[",
         separator=b",\n",
         suffix=b"]",
     ),

@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import AsyncIterator
 
-from .batches import Execute, iter_batches, with_search_plan
+from .batches import Execute, iter_batches, plan_selection
 from .compression import IDENTITY, compressed
 from .database import threaded_execute
 from .encoders import UTF8_BOM, Format
@@ -36,8 +36,9 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     `on_batch(row_count)` is called for each batch, for progress bars. A search exports
     fastest with its plan made for exports (see write_export)."""
     fmt = plan.format
-    head = (UTF8_BOM if plan.bom else b"") + fmt.prefix
-    row_sql = fmt.row_sql(plan.escape_formulas)
+    columns = plan.selection.columns
+    head = (UTF8_BOM if plan.bom else b"") + fmt.prefix(columns)
+    row_sql = fmt.row_sql(plan.escape_formulas, columns)
     first = True
     batch_size = plan.batch_size
     search = plan.selection.search
@@ -66,7 +67,7 @@ def write_export(path, plan: ExportPlan, out, most_matches, on_batch=None, encod
     async def run():
         threads = plan.parallel_batches
         async with threaded_execute(path, threads, register_functions) as execute:
-            selection = await with_search_plan(execute, plan.selection, most_matches)
+            selection = await plan_selection(execute, plan.selection, most_matches)
             plan_searched = replace(plan, selection=selection)
             chunks = compressed(export_chunks(execute, plan_searched, on_batch), encoding)
             async with contextlib.aclosing(chunks):

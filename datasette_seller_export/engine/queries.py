@@ -14,12 +14,14 @@ rows are listed in order once (match_list_query), then looked up by rowid batch 
 (listed_batch_query).
 """
 
+import datetime
+import json
 from dataclasses import replace
 from typing import Optional
 
 from .functions import FOLD_FUNCTION, fold
-from .schema import SEARCHED_COLUMNS, quote_identifier
-from .selection import Position, Search, Selection, Sort
+from .schema import SEARCHED_COLUMNS, quote_identifier, sort_index_name
+from .selection import VALUELESS_OPERATORS, Filter, Position, Search, Selection, Sort
 
 
 def matches_query(search: Search, most: int):
@@ -33,9 +35,113 @@ def matches_query(search: Search, most: int):
     return sql, {"search": search.match, "most": most}
 
 
+def _like_literal(text):
+    """Text as a LIKE pattern that matches it literally: `%`, `_` and the escape character
+    itself are escaped (with ESCAPE '\\'), so `50%` looks for "50%", not "50" and more."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# Each operator's SQL, `{c}` the column and `{p}` its parameter, as Datasette's filters write
+# them; the LIKE ones match the value literally (see filter_sql).
+_FILTER_SQL = {
+    "exact": "{c} = {p}",
+    "not": "{c} != {p}",
+    "gt": "{c} > {p}",
+    "gte": "{c} >= {p}",
+    "lt": "{c} < {p}",
+    "lte": "{c} <= {p}",
+    "contains": "{c} LIKE {p} ESCAPE '\\'",
+    "notcontains": "{c} NOT LIKE {p} ESCAPE '\\'",
+    "startswith": "{c} LIKE {p} ESCAPE '\\'",
+    "endswith": "{c} LIKE {p} ESCAPE '\\'",
+    "like": "{c} LIKE {p}",
+    "notlike": "{c} NOT LIKE {p}",
+    "glob": "{c} GLOB {p}",
+    "in": "{c} IN (SELECT value FROM json_each({p}))",
+    "notin": "{c} NOT IN (SELECT value FROM json_each({p}))",
+    "isnull": "{c} IS NULL",
+    "notnull": "{c} IS NOT NULL",
+    "isblank": "({c} IS NULL OR {c} = '')",
+    "notblank": "({c} IS NOT NULL AND {c} != '')",
+}
+_LIKE_PATTERNS = {
+    "contains": "%{}%",
+    "notcontains": "%{}%",
+    "startswith": "{}%",
+    "endswith": "%{}",
+}
+
+
+def filter_sql(flt: Filter, name: str, indexed: bool):
+    """One filter as `(condition, parameters)`, its parameter called `name`.
+
+    Unless `indexed`, the column is written `+column`: the unary plus keeps SQLite from
+    reading the rows through that column's index, so that the plan chosen for the selection
+    (the sort's index, or the driving filter's: see Selection.driving_filter) is the one run.
+    `date` is a UTC day: `date(created_at)` says which day a timestamp falls on in UTC,
+    whatever form it is in, and the range around it, a day wider on each side than any
+    offset moves a timestamp, lets an index find the candidates first."""
+    column = quote_identifier(flt.column)
+    c = column if indexed else "+" + column
+    p = ":" + name
+    if flt.operator == "date":
+        day = datetime.date.fromisoformat(flt.value)
+        params = {
+            name: flt.value,
+            name + "_from": (day - datetime.timedelta(days=1)).isoformat(),
+            name + "_before": (day + datetime.timedelta(days=2)).isoformat(),
+        }
+        sql = f"{c} >= :{name}_from AND {c} < :{name}_before AND date({column}) = {p}"
+        return sql, params
+    sql = _FILTER_SQL[flt.operator].format(c=c, p=p)
+    if flt.operator in VALUELESS_OPERATORS:
+        return sql, {}
+    if flt.operator in _LIKE_PATTERNS:
+        value = _LIKE_PATTERNS[flt.operator].format(_like_literal(flt.value))
+    elif flt.operator in ("in", "notin"):
+        value = json.dumps(list(flt.value))
+    else:
+        value = flt.value
+    return sql, {name: value}
+
+
+def _filter_conditions(selection: Selection):
+    where, params = [], {}
+    for index, flt in enumerate(selection.filters):
+        # A filter on the sort's own column bounds the walk of that index, so it stays usable.
+        indexed = index == selection.driving_filter or flt.column == selection.sort.column
+        sql, filter_params = filter_sql(flt, f"filter_{index}", indexed)
+        where.append(sql)
+        params.update(filter_params)
+    return where, params
+
+
+def _source(selection: Selection):
+    """The table, read through the driving filter's index when the plan has one: INDEXED BY
+    makes the plan the one chosen (SQLite would otherwise often walk the sort's index, which
+    reads the whole organisation for a filter that keeps few rows)."""
+    table = quote_identifier(selection.table)
+    if selection.driving_filter is None:
+        return table
+    column = selection.filters[selection.driving_filter].column
+    return f"{table} INDEXED BY {quote_identifier(sort_index_name(selection.table, column))}"
+
+
+def filter_count_query(selection: Selection, index: int, most: int):
+    """SQL and parameters for how many of the organisation's index entries the filter
+    `index` keeps, counting at most `most` + 1: a walk of that column's index alone, no table
+    row read (so soft-deleted rows count too: an upper bound)."""
+    flt = selection.filters[index]
+    driving = replace(selection, driving_filter=index)
+    condition, params = filter_sql(flt, "filter", indexed=True)
+    params.update(org_id=selection.org_id, most=most)
+    rows = f"SELECT 1 FROM {_source(driving)} WHERE org_id = :org_id AND {condition}"
+    return f"SELECT count(*) FROM ({rows} LIMIT :most + 1)", params
+
+
 def _conditions(selection: Selection):
-    """The WHERE of every query: one organisation, live rows, the flagged filter, the search
-    (by its listed matches when it has them)."""
+    """The WHERE of every query: one organisation, live rows, the flagged filter, the column
+    filters, the search (by its listed matches when it has them)."""
     search = selection.search
     rowids = None if search is None else search.matches
     # With the rows listed, the unary + keeps SQLite from walking the organisation's index,
@@ -48,6 +154,9 @@ def _conditions(selection: Selection):
     if selection.flagged is not None:
         where.append("flagged = :flagged")
         params["flagged"] = int(selection.flagged)
+    filter_where, filter_params = _filter_conditions(selection)
+    where += filter_where
+    params.update(filter_params)
     if rowids is not None:
         where.append("rowid IN (SELECT value FROM json_each(:rowids))")
         params["rowids"] = rowids
@@ -65,7 +174,7 @@ def _conditions(selection: Selection):
 def count_query(selection: Selection, limit: Optional[int] = None):
     """How many rows the selection holds, counting at most `limit` (an index range scan)."""
     where, params = _conditions(selection)
-    rows = f"SELECT 1 FROM {quote_identifier(selection.table)} WHERE {' AND '.join(where)}"
+    rows = f"SELECT 1 FROM {_source(selection)} WHERE {' AND '.join(where)}"
     if limit is None:
         return f"SELECT count(*) FROM ({rows})", params
     params["count_limit"] = limit
@@ -158,7 +267,7 @@ def batch_query(
     from using more than one core.) Rows go into the table in the walk's order, and `group_concat`
     and the last-row lookups read them back in that order.
     """
-    table = quote_identifier(selection.table)
+    table = _source(selection)
     sort_column = quote_identifier(selection.sort.column)
     where, params = _conditions(selection)
     params.update(limit=limit, separator=separator, ahead=int(look_ahead))
@@ -244,7 +353,7 @@ def match_list_query(selection: Selection):
     comma-separated numbers (group_concat reads the ordered subquery in its order)."""
     where, params = _conditions(selection)
     rows = (
-        f"SELECT rowid FROM {quote_identifier(selection.table)} WHERE {' AND '.join(where)}"
+        f"SELECT rowid FROM {_source(selection)} WHERE {' AND '.join(where)}"
         f" ORDER BY {_order_by(selection.sort)}"
     )
     return f"SELECT group_concat(rowid) FROM ({rows})", params
@@ -257,7 +366,7 @@ def listed_batch_query(selection: Selection, row_sql: str, rowids: str, separato
 
     CROSS JOIN makes SQLite read the array first and look each row up in turn, so rows go
     into the batch's table in the array's order (the list's, already sorted): no sort."""
-    where, params = _conditions(replace(selection, search=None))
+    where, params = _conditions(replace(selection, search=None, driving_filter=None))
     params.update(rowids=rowids, separator=separator)
     table = quote_identifier(selection.table)
     sql = (
@@ -265,5 +374,20 @@ def listed_batch_query(selection: Selection, row_sql: str, rowids: str, separato
         f" FROM (SELECT value AS listed_rowid FROM json_each(:rowids))"
         f" CROSS JOIN {table} ON {table}.rowid = listed_rowid WHERE {' AND '.join(where)})"
         f" SELECT count(*), CAST(group_concat(encoded_row, :separator) AS BLOB) FROM batch"
+    )
+    return sql, params
+
+
+def facet_query(selection: Selection, column: str, size: int, by_day=False):
+    """SQL and parameters for a facet: the selection's rows counted by `column`'s value (by
+    its UTC day with `by_day`), NULLs left out, the most common first, then by value, at most
+    `size` + 1 (one more says the list is truncated)."""
+    where, params = _conditions(selection)
+    value = f"date({quote_identifier(column)})" if by_day else quote_identifier(column)
+    params["facet_size"] = size
+    sql = (
+        f"SELECT {value} AS value, count(*) AS count FROM {_source(selection)}"
+        f" WHERE {' AND '.join(where)} AND {value} IS NOT NULL"
+        f" GROUP BY value ORDER BY count DESC, value LIMIT :facet_size + 1"
     )
     return sql, params

@@ -6,10 +6,14 @@ read: one table, one organisation, the search with its plan. Parsing is strict, 
 misspelt filter must never export everything.
 """
 
-from dataclasses import dataclass, replace
+import datetime
+import json
+import math
+import re
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from .schema import COLUMN_TYPES, SORTABLE_COLUMNS
+from .schema import BOOLEAN_COLUMNS, COLUMN_TYPES, EXPORTED_COLUMNS, SORTABLE_COLUMNS
 
 TRIGRAM = 3
 _TRUE = {"true", "1"}
@@ -71,16 +75,81 @@ class Position:
     id: str
 
 
+# Datasette's column filters, by the names its table pages use (`COL__OP=value`).
+FILTER_OPERATORS = (
+    "exact",
+    "not",
+    "contains",
+    "notcontains",
+    "startswith",
+    "endswith",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "notin",
+    "isnull",
+    "notnull",
+    "isblank",
+    "notblank",
+    "like",
+    "notlike",
+    "glob",
+    "date",
+)
+# Operators that take no value: `COL__isnull=1`, as Datasette's forms send them.
+VALUELESS_OPERATORS = frozenset({"isnull", "notnull", "isblank", "notblank"})
+# Operators an index `(org_id, column, id)` can serve as a range of its entries.
+RANGE_OPERATORS = frozenset({"exact", "gt", "gte", "lt", "lte", "in", "date"})
+NUMERIC_COLUMNS = tuple(c for c in EXPORTED_COLUMNS if COLUMN_TYPES[c] in (int, float))
+FILTERABLE_COLUMNS = tuple(c for c in EXPORTED_COLUMNS if c not in BOOLEAN_COLUMNS)
+DATED_COLUMN = "created_at"
+# What Datasette's table pages accept and this plugin refuses, each with the reason.
+REFUSED_PARAMETERS = {
+    "_where": "raw SQL conditions are not accepted here: filter with COL__OP=value",
+    "_through": "filters through other tables are not accepted here",
+}
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One column filter: `column`, an operator of FILTER_OPERATORS, and its value parsed (a
+    number for numeric columns, text otherwise; a tuple for `in`/`notin`; None for the
+    valueless ones). `parameter` and `text` are what was typed, for links that carry it on."""
+
+    column: str
+    operator: str
+    value: object
+    parameter: str
+    text: str
+
+    @property
+    def key(self):
+        """What the filter means, whatever it was called: for tokens and repeated filters."""
+        return (self.column, self.operator, self.value)
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which rows, in which order: the live sellers of one organisation, optionally only
-    (un)flagged ones, optionally only those a `Search` matches."""
+    (un)flagged ones, only those a `Search` matches and only those every `Filter` keeps;
+    `columns` are the exported columns to write, in the allowlist's order.
+
+    `driving_filter`, once `batches.with_filter_plan` has counted few enough rows for it, is
+    the index of the filter whose own index reads the rows (and they are sorted); otherwise
+    the sort's index is walked and each filter checked on the rows it passes."""
 
     table: str
     org_id: str
     flagged: Optional[bool] = None
     search: Optional[Search] = None
     sort: Sort = DEFAULT_SORT
+    filters: tuple = ()
+    columns: tuple = EXPORTED_COLUMNS
+    driving_filter: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -92,16 +161,22 @@ class Criteria:
     flagged: Optional[bool] = None
     search: Optional[str] = None
     sort: Sort = DEFAULT_SORT
+    filters: tuple = ()  # of Filter
+    columns: tuple = EXPORTED_COLUMNS
+    # As typed, for links: `_col` and `_nocol` values.
+    chosen_columns: tuple = field(default=(), compare=False)
+    dropped_columns: tuple = field(default=(), compare=False)
 
     @property
     def filtered(self):
-        return self.flagged is not None or self.search is not None
+        """Whether fewer rows than the organisation's all are asked for."""
+        return self.flagged is not None or self.search is not None or bool(self.filters)
 
     def selection(self, table, org_id, fts_table=None) -> Selection:
         """These criteria on `table`, for the organisation settled on (see
         permissions.resolve_org), searched through `fts_table` when there is one."""
         search = None if self.search is None else Search(self.search, fts_table)
-        return Selection(table, org_id, self.flagged, search, self.sort)
+        return Selection(table, org_id, self.flagged, search, self.sort, self.filters, self.columns)
 
     def with_org(self, org_id):
         return replace(self, org_id=org_id)
@@ -136,12 +211,147 @@ def parse_sort(
     return Sort(column=column, descending=bool(descending))
 
 
-def parse_criteria(values: dict) -> Criteria:
-    """Criteria from parameters named as on Datasette's table pages: `org_id`, `flagged`,
-    `q`, `_sort`, `_sort_desc`. An empty value is no choice, as a form's empty field."""
+def _kind(column):
+    return "is not exported" if column in COLUMN_TYPES else "is not a column"
+
+
+def _number(column, parameter, text):
+    if not _NUMBER.fullmatch(text.strip()):
+        raise ParameterError(
+            f"{parameter}={text!r}: {column} is a number; give one such as 100 or 97.5"
+        )
+    value = float(text) if any(c in text for c in ".eE") else int(text)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParameterError(f"{parameter}={text!r}: {column} takes a finite number")
+    return value
+
+
+def _list(column, parameter, text):
+    """`in`/`notin`: comma-separated values, or a JSON array of strings and numbers."""
+    if not text.startswith("["):
+        return text.split(",") if text else []
+    try:
+        values = json.loads(text)
+    except ValueError:
+        values = None
+    if not isinstance(values, list) or not all(
+        isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in values
+    ):
+        raise ParameterError(
+            f"{parameter}={text!r} is not a JSON array of strings and numbers: give one such as"
+            ' ["ebay","etsy"], or the values separated by commas'
+        )
+    return [v if isinstance(v, str) else json.dumps(v) for v in values]
+
+
+def parse_filter(parameter: str, text: str) -> Filter:
+    """`COL=value` (as `COL__exact`) or `COL__OP=value`, strictly: only the exported columns
+    but `flagged` (which has its own parameter), only Datasette's operators, and values of the
+    column's kind. A filter never names an internal column, so none can be learnt through one."""
+    column, _, operator = parameter.partition("__")
+    operator = operator or "exact"
+    if column == "flagged" and parameter != "flagged":
+        raise ParameterError(
+            f"{parameter} is not accepted: flagged has its own filter, flagged=true or"
+            " flagged=false"
+        )
+    if column not in COLUMN_TYPES and parameter == column:
+        raise ParameterError(
+            f"Unknown parameter {parameter!r}: it is neither a parameter nor a column; filter"
+            f" by one of {', '.join(FILTERABLE_COLUMNS)}"
+        )
+    if column not in FILTERABLE_COLUMNS:
+        raise ParameterError(
+            f"Cannot filter by {column!r}: it {_kind(column)}; filter by one of"
+            f" {', '.join(FILTERABLE_COLUMNS)}"
+        )
+    if operator not in FILTER_OPERATORS:
+        raise ParameterError(
+            f"{parameter}: {operator!r} is not a filter; use one of {', '.join(FILTER_OPERATORS)}"
+        )
+    numeric = column in NUMERIC_COLUMNS
+    if operator in VALUELESS_OPERATORS:
+        if text not in ("", "1", "true"):
+            raise ParameterError(f"{parameter} takes no value: give {parameter}=1")
+        value = None
+    elif operator == "date":
+        if column != DATED_COLUMN:
+            raise ParameterError(f"{parameter}: __date applies to {DATED_COLUMN} only")
+        try:
+            value = datetime.date.fromisoformat(text) if _DAY.fullmatch(text) else None
+        except ValueError:
+            value = None
+        if value is None:
+            raise ParameterError(f"{parameter}={text!r} is not a day: give one as YYYY-MM-DD")
+        value = value.isoformat()
+    elif operator in ("in", "notin"):
+        values = _list(column, parameter, text)
+        value = tuple(_number(column, parameter, v) for v in values) if numeric else tuple(values)
+    elif numeric and operator in ("exact", "not", "gt", "gte", "lt", "lte"):
+        value = _number(column, parameter, text)
+    else:
+        value = text
+    return Filter(column, operator, value, parameter, text)
+
+
+def parse_columns(chosen=(), dropped=()) -> tuple:
+    """`_col` (keep only these) and `_nocol` (drop these), in the allowlist's order whatever
+    order they are named in."""
+    for name in (*chosen, *dropped):
+        if name not in EXPORTED_COLUMNS:
+            raise ParameterError(
+                f"Cannot choose column {name!r}: it {_kind(name)}; choose among"
+                f" {', '.join(EXPORTED_COLUMNS)}"
+            )
+    columns = tuple(c for c in EXPORTED_COLUMNS if (not chosen or c in chosen) and c not in dropped)
+    if not columns:
+        raise ParameterError("No columns are left: _nocol drops every column _col keeps")
+    return columns
+
+
+# The parameters a surface passes on to parse_criteria, besides the filters.
+CRITERIA_PARAMETERS = ("flagged", "org_id", "q", "_sort", "_sort_desc", "_col", "_nocol")
+REPEATABLE_CRITERIA = ("_col", "_nocol")
+
+
+def is_filter_parameter(name):
+    """Whether a parameter's name is a column filter's (valid or not: parse_filter says)."""
+    return not name.startswith("_") and name not in CRITERIA_PARAMETERS
+
+
+def parse_criteria(pairs) -> Criteria:
+    """Criteria from `(name, value)` pairs named as on Datasette's table pages: `org_id`,
+    `flagged`, `q`, `_sort`, `_sort_desc`, `_col`/`_nocol` (repeatable) and column filters. An
+    empty value of the first five is no choice, as a form's empty field. A name of none of
+    these, or one given twice (a filter twice, in any spelling), is a ParameterError."""
+    values, lists, filters = {}, {name: [] for name in REPEATABLE_CRITERIA}, []
+    for name, value in pairs:
+        if name in REFUSED_PARAMETERS or name.startswith("_search"):
+            reason = REFUSED_PARAMETERS.get(name, "search with q=")
+            raise ParameterError(f"{name} is not accepted: {reason}")
+        if name in lists:
+            lists[name].append(value)
+        elif is_filter_parameter(name):
+            new = parse_filter(name, value)
+            if any(f.column == new.column and f.operator == new.operator for f in filters):
+                raise ParameterError(
+                    f"The filter {new.column}__{new.operator} was given more than once:"
+                    " give it once (use __in for several values)"
+                )
+            filters.append(new)
+        elif name in CRITERIA_PARAMETERS:
+            if name in values:
+                raise ParameterError(f"Parameter {name!r} was given more than once: give it once")
+            values[name] = value
+        else:
+            raise ParameterError(f"Unknown parameter {name!r}")
     return Criteria(
         org_id=values.get("org_id") or None,  # an empty org picker: "my own organisation"
         flagged=parse_flagged(values.get("flagged")),
         search=values.get("q") or None,
         sort=parse_sort(values.get("_sort"), values.get("_sort_desc")),
+        filters=tuple(filters),
+        columns=parse_columns(lists["_col"], lists["_nocol"]),
+        chosen_columns=tuple(lists["_col"]),
+        dropped_columns=tuple(lists["_nocol"]),
     )

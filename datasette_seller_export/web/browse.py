@@ -2,6 +2,7 @@
 the menu item and table action that lead there. Pages come from the API's paging code."""
 
 import json
+import re
 import urllib.parse
 
 from datasette.utils.asgi import Response
@@ -12,16 +13,18 @@ from ..engine.export import ExportPlan
 from ..engine.organisations import natural_key, nearest
 from ..engine.queries import count_query
 from ..engine.schema import EXPORTED_COLUMNS, SORTABLE_COLUMNS
-from ..engine.selection import DEFAULT_SORT
+from ..engine.selection import DEFAULT_SORT, FILTER_OPERATORS, FILTERABLE_COLUMNS
 from ..permissions import can_read
 from ..routes import PAGE_PATH
 from .downloads import download_name
+from .facets import FACET_PARAMETERS, facet_pairs, facet_results
 from .orgs import org_choices
 from .paging import fetch_page, page_links
 from .params import query_pairs, url_with_query
 from .request import (
     CHOOSE_ORG,
     DATABASE_ERRORS,
+    FACETING,
     PAGING_PARAMETERS,
     RequestError,
     database_error,
@@ -64,33 +67,54 @@ def sort_choices():
     return choices
 
 
-def _canonical_sort(request):
-    """The page's URL with the sort menu's `_order` (or Datasette's `_sort_by_desc=on`) said
-    as `_sort` or `_sort_desc`; None when it already is."""
+# The filter rows send `_filter_column_N`, `_filter_op_N` and `_filter_value_N`, as Datasette's
+# table page does; the page redirects to the filters' own spelling, `COL__OP=value`.
+_FORM_FILTER = re.compile(r"_filter_(column|op|value)(?:_([0-9]+))?")
+
+
+def canonical_url(request):
+    """The page's URL with what its forms send said as the API says it: the sort menu's
+    `_order` (or Datasette's `_sort_by_desc=on`) as `_sort`/`_sort_desc`, the filter rows as
+    `COL__OP=value` (a row without a column dropped), the column chooser's `_col` dropped when
+    it keeps every column, and an empty `_facet` dropped. None when it already is."""
     pairs = urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
     names = dict(pairs)
-    if ORDER_PARAMETER not in names and "_sort_by_desc" not in names:
-        return None
-    query = []
+    rows, query = {}, []
     for name, value in pairs:
-        if name == ORDER_PARAMETER:
+        form_filter = _FORM_FILTER.fullmatch(name)
+        if form_filter:
+            part, number = form_filter.groups()
+            rows.setdefault(number or "", {})[part] = value
+        elif name == ORDER_PARAMETER:
             if value.startswith("-"):
                 query.append(("_sort_desc", value[1:]))
             elif value:
                 query.append(("_sort", value))
         elif name == "_sort" and "_sort_by_desc" in names:
             query.append(("_sort_desc", value))
+        elif name in FACET_PARAMETERS and value == "":
+            continue
         elif name != "_sort_by_desc":
             query.append((name, value))
-    return request.path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+    for row in rows.values():
+        if row.get("column"):
+            operator = row.get("op") or "exact"
+            query.append((f"{row['column']}__{operator}", row.get("value", "")))
+    chosen = [value for name, value in query if name == "_col"]
+    if set(chosen) == set(EXPORTED_COLUMNS):
+        query = [(name, value) for name, value in query if name != "_col"]
+    deduplicated = list(dict.fromkeys(query))  # the form repeats a facet it also carries
+    if deduplicated == pairs:
+        return None
+    return request.path + (f"?{urllib.parse.urlencode(deduplicated)}" if deduplicated else "")
 
 
-def column_headers(datasette, carried, sort):
-    """Each exported column's header: a sortable one links to its order, as Datasette's table
+def column_headers(datasette, carried, sort, columns):
+    """Each shown column's header: a sortable one links to its order, as Datasette's table
     headers do (ascending first; the sorted column to its other direction, with an arrow)."""
     unsorted = [(name, value) for name, value in carried if name not in ("_sort", "_sort_desc")]
     headers = []
-    for column in EXPORTED_COLUMNS:
+    for column in columns:
         header = {"name": column, "href": None, "arrow": ""}
         if column in SORTABLE_COLUMNS:
             current = column == sort.column
@@ -102,14 +126,20 @@ def column_headers(datasette, carried, sort):
 
 
 async def browse_view(datasette, request):
-    canonical = _canonical_sort(request)
+    canonical = canonical_url(request)
     if canonical is not None:
         return Response.redirect(canonical)
     try:
-        resolved = await resolve_request(datasette, request, PAGING_PARAMETERS, scope=CHOOSE_ORG)
+        resolved = await resolve_request(
+            datasette,
+            request,
+            PAGING_PARAMETERS + FACETING["accepts"],
+            scope=CHOOSE_ORG,
+            repeatable=FACETING["repeatable"],
+        )
         if request.method == "HEAD":
             return Response.html("")  # checked as GET is; nothing read or rendered
-        context = await _context(datasette, resolved)
+        context = await _context(datasette, request, resolved)
     except RequestError as error:
         error.raise_html()
     return Response.html(
@@ -117,13 +147,34 @@ async def browse_view(datasette, request):
     )
 
 
-async def _context(datasette, resolved):
+def filter_rows(datasette, criteria, carried):
+    """The filter rows of the form: each filter with a link that removes it."""
+    rows = []
+    for flt in criteria.filters:
+        others = [pair for pair in carried if pair != (flt.parameter, flt.text)]
+        rows.append(
+            {
+                "column": flt.column,
+                "operator": flt.operator,
+                "text": flt.text,
+                "remove_url": url_with_query(datasette, PAGE_PATH, others),
+            }
+        )
+    return rows
+
+
+async def _context(datasette, request, resolved):
     access, selection, criteria = resolved.access, resolved.selection, resolved.criteria
     execute = resolved.execute
     count_limit = resolved.config.limits.count_limit
     sort = criteria.sort
     context = {
-        "columns": EXPORTED_COLUMNS,
+        "columns": criteria.columns,
+        "all_columns": EXPORTED_COLUMNS,
+        "filter_columns": FILTERABLE_COLUMNS,
+        "filter_operators": FILTER_OPERATORS,
+        "facet_choices": EXPORTED_COLUMNS,
+        "carried_facets": facet_pairs(resolved.values),
         "can_read_any_org": access.can_read_any_org,
         "member_orgs": sorted(access.orgs, key=natural_key),
         "page_path": datasette.urls.path(PAGE_PATH),
@@ -140,7 +191,7 @@ async def _context(datasette, resolved):
             for size in sorted({*PAGE_SIZES, resolved.size})
             if size <= datasette.setting("max_returned_rows")
         ],
-        "org_id_param": resolved.values.get("org_id", ""),
+        "org_id_param": resolved.criteria.org_id or "",
     }
     try:
         # A picker for whoever has more than one organisation to choose from.
@@ -151,13 +202,19 @@ async def _context(datasette, resolved):
             return context  # the picker, and no rows yet
         page = await fetch_page(resolved)
         total = (await execute(*count_query(selection, count_limit + 1)))[0][0]
+        facets = None
+        if resolved.facets:
+            facets = await facet_results(
+                datasette, request, resolved, resolved.facets, resolved.facet_size
+            )
     except DATABASE_ERRORS as error:
         raise database_error(error, datasette) from None
     links = page_links(datasette, resolved, page, PAGE_PATH)
     carried = query_pairs(criteria)
-    context["headers"] = column_headers(
-        datasette, carried + [("_size", str(resolved.size))], criteria.sort
-    )
+    on_page = carried + [("_size", str(resolved.size))] + facet_pairs(resolved.values)
+    context["headers"] = column_headers(datasette, on_page, criteria.sort, criteria.columns)
+    context["filter_rows"] = filter_rows(datasette, criteria, on_page)
+    context["facets"] = facets
     exports = []
     for label, fmt, bom, title in DOWNLOADS:
         plan = ExportPlan(selection, FORMATS[fmt], resolved.config.batch_size, bom=bom)
@@ -181,7 +238,7 @@ async def _context(datasette, resolved):
         prev_url=links["prev"][1],
         # Two pages back or more: the previous page is not the first one.
         first_url=(
-            url_with_query(datasette, PAGE_PATH, carried + [("_size", str(resolved.size))])
+            url_with_query(datasette, PAGE_PATH, on_page)
             if page.prev and page.prev.offset
             else None
         ),

@@ -9,10 +9,10 @@ from datasette.database import QueryInterrupted
 
 from ..engine.batches import fetch_batch
 from ..engine.encoders import FORMATS
+from .facets import facet_pairs
 from .params import query_pairs, url_with_query
 from .tokens import FIRST_PAGE, PageStart, encode_token
 
-JSON_ROW_SQL = FORMATS["json"].row_sql()
 KEYS_ONLY = "NULL"  # a walk that encodes nothing: only its count and last key are wanted
 # Between a page's rows while it is read: JSON rows never hold a raw line break (json_quote
 # escapes it), so the look-ahead row can be cut off at the last one.
@@ -71,7 +71,7 @@ async def fetch_page(resolved, encode=True):
     budget = resolved.config.limits.name_check_budget
     if start.before is not None:
         start = await _resolve_backwards(execute, selection, budget, size, start)
-    row_sql = JSON_ROW_SQL if encode else KEYS_ONLY
+    row_sql = FORMATS["json"].row_sql(columns=selection.columns) if encode else KEYS_ONLY
     batch = await _fetch(execute, selection, budget, row_sql, size, start.after, ROW_BREAK, True)
     next_start = None
     if batch.more:
@@ -92,6 +92,7 @@ def page_links(datasette, resolved, page, path):
     """`{"next": (token, path), "prev": (token, path)}`, with None at either end; the paths
     carry the criteria and the page size on."""
     carried = query_pairs(resolved.criteria) + [("_size", str(resolved.size))]
+    carried += facet_pairs(resolved.values)
     links = {}
     for rel, start in (("next", page.next), ("prev", page.prev)):
         links[rel] = (None, None)

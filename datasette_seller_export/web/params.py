@@ -5,14 +5,21 @@ line's options are."""
 import urllib.parse
 from typing import Optional
 
-from ..engine.selection import DEFAULT_SORT, Criteria, ParameterError
+from ..engine.selection import (
+    CRITERIA_PARAMETERS,
+    DEFAULT_SORT,
+    REFUSED_PARAMETERS,
+    Criteria,
+    ParameterError,
+    is_filter_parameter,
+)
 
-# What chooses the rows and their order, on every surface; links carry them on.
-CRITERIA_PARAMETERS = ("flagged", "org_id", "q", "_sort", "_sort_desc")
+FILTERS_HINT = "column filters (COL=value, COL__OP=value)"
 
 
-def query_pairs(criteria: Criteria):
-    """The criteria as query parameters, for links that carry them on."""
+def query_pairs(criteria: Criteria, filters=True, columns=True):
+    """The criteria as query parameters, for links that carry them on (the filters and the
+    columns as they were typed); without `filters` or `columns`, for a link that drops them."""
     pairs = []
     if criteria.org_id is not None:
         pairs.append(("org_id", criteria.org_id))
@@ -22,21 +29,40 @@ def query_pairs(criteria: Criteria):
         pairs.append(("q", criteria.search))
     if criteria.sort != DEFAULT_SORT:
         pairs.append(("_sort_desc" if criteria.sort.descending else "_sort", criteria.sort.column))
+    if filters:
+        pairs += [(f.parameter, f.text) for f in criteria.filters]
+    if columns:
+        pairs += [("_col", c) for c in criteria.chosen_columns]
+        pairs += [("_nocol", c) for c in criteria.dropped_columns]
     return pairs
 
 
-def parse_query_string(query_string: str, allowed) -> dict:
-    """The parameters as a dict, refusing unknown and repeated ones."""
-    values = {}
+def parse_query_string(query_string: str, accepts, repeatable=(), criteria=True):
+    """`(values, criteria_pairs)`: the view's own parameters (`accepts`) as a dict, a list for
+    the `repeatable` ones, each other one at most once; and, when the view takes `criteria`,
+    the pairs for the engine's parse_criteria, which refuses what it does not know."""
+    values, criteria_pairs = {name: [] for name in repeatable}, []
     for name, value in urllib.parse.parse_qsl(query_string, keep_blank_values=True):
-        if name not in allowed:
+        if name in repeatable:
+            values[name].append(value)
+        elif name in accepts:
+            if name in values:
+                raise ParameterError(f"Parameter {name!r} was given more than once: give it once")
+            values[name] = value
+        elif criteria and (
+            name in CRITERIA_PARAMETERS
+            or name in REFUSED_PARAMETERS
+            or name.startswith("_search")
+            or is_filter_parameter(name)
+        ):
+            criteria_pairs.append((name, value))
+        else:
+            known = (CRITERIA_PARAMETERS if criteria else ()) + tuple(accepts) + tuple(repeatable)
+            known_text = ", ".join(known) + (f" and {FILTERS_HINT}" if criteria else "")
             raise ParameterError(
-                f"Unknown parameter {name!r}: this endpoint accepts {', '.join(allowed)}"
+                f"Unknown parameter {name!r}: this endpoint accepts {known_text or 'none'}"
             )
-        if name in values:
-            raise ParameterError(f"Parameter {name!r} was given more than once: give it once")
-        values[name] = value
-    return values
+    return values, criteria_pairs
 
 
 def url_with_query(datasette, path, pairs):

@@ -14,16 +14,19 @@ from datasette.views.base import DatasetteError
 
 from ..config import Config, get_config
 from ..engine import database
-from ..engine.batches import Execute, with_search_plan
+from ..engine.batches import Execute, plan_selection
 from ..engine.selection import Criteria, ParameterError, Selection, parse_criteria
 from ..permissions import READ, Access, ScopeError, access_for, resolve_org
-from .params import CRITERIA_PARAMETERS, parse_bom, parse_query_string, parse_size
+from .facets import FACET_PARAMETERS, FACET_SIZE_PARAMETER, parse_facets
+from .params import parse_bom, parse_query_string, parse_size
 from .tokens import FIRST_PAGE, PageStart, TokenError, decode_token, token_key
 
 log = logging.getLogger("datasette_seller_export")
 DATABASE_ERRORS = (sqlite3.Error, QueryInterrupted)
 # The parameters a view may accept beyond the criteria, each parsed here.
 PAGING_PARAMETERS = ("_size", "_next")
+# What a paged view takes besides: facets, and their size.
+FACETING = {"accepts": (FACET_SIZE_PARAMETER,), "repeatable": FACET_PARAMETERS}
 BOM_PARAMETER = "_bom"
 
 
@@ -86,6 +89,8 @@ class SellerRequest:
     size: Optional[int] = None  # for paged views
     start: PageStart = FIRST_PAGE  # where the page starts
     bom: bool = False
+    facets: tuple = ()  # (column, by_day) pairs, for views that facet
+    facet_size: int = 0
 
 
 # How a view needs the organisation resolved.
@@ -95,12 +100,13 @@ NO_ORG = "none"  # none: the view is about the actor's organisations themselves
 
 
 async def resolve_request(
-    datasette, request, accepts=(), scope=ONE_ORG, for_export=False
+    datasette, request, accepts=(), scope=ONE_ORG, for_export=False, repeatable=()
 ) -> SellerRequest:
     """The checks every seller view makes, in order: method, configuration, permission,
     parameters, organisation, paging token; then the search's plan, for a page or, with
-    `for_export`, a whole export (see batches.with_search_plan). `accepts` names the
-    parameters the view takes beyond the criteria (which a NO_ORG view does not take).
+    `for_export`, a whole export (see batches.plan_selection). `accepts` names the
+    parameters the view takes beyond the criteria (which a NO_ORG view does not take), each
+    once, and `repeatable` those it takes any number of times (a list in `values`).
     """
     if request.method not in ("GET", "HEAD"):
         raise RequestError(
@@ -122,9 +128,10 @@ async def resolve_request(
             )
         raise RequestError(403, f"Permission denied: this needs the {READ} action")
     try:
-        criteria_parameters = () if scope == NO_ORG else CRITERIA_PARAMETERS
-        values = parse_query_string(request.query_string, criteria_parameters + tuple(accepts))
-        criteria = parse_criteria(values)
+        values, criteria_pairs = parse_query_string(
+            request.query_string, accepts, repeatable, criteria=scope != NO_ORG
+        )
+        criteria = parse_criteria(criteria_pairs)
         selection = None if scope == NO_ORG else _selection(config, access, criteria, scope)
         bom = parse_bom(values.get(BOM_PARAMETER))
         size = None
@@ -132,6 +139,13 @@ async def resolve_request(
             size = parse_size(
                 values.get("_size"),
                 datasette.setting("default_page_size"),
+                datasette.setting("max_returned_rows"),
+            )
+        facets, facet_size = (), 0
+        if FACET_PARAMETERS[0] in repeatable:
+            facets, facet_size = parse_facets(
+                values,
+                datasette.setting("default_facet_size"),
                 datasette.setting("max_returned_rows"),
             )
         key = token_key(datasette)
@@ -149,7 +163,7 @@ async def resolve_request(
         limits = config.limits
         most = limits.export_matches if for_export else limits.page_matches
         try:
-            selection = await with_search_plan(execute, selection, most)
+            selection = await plan_selection(execute, selection, most)
         except DATABASE_ERRORS as error:
             raise database_error(error, datasette) from None
     return SellerRequest(
@@ -163,6 +177,8 @@ async def resolve_request(
         size=size,
         start=start,
         bom=bom,
+        facets=tuple(facets),
+        facet_size=facet_size,
     )
 
 

@@ -10,6 +10,7 @@ minted for, so it cannot be replayed against another organisation or other filte
 
 import base64
 import json
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -17,6 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ..engine.schema import EXPORTED_COLUMNS
 from ..engine.selection import DEFAULT_SORT, Position, Selection
 
 _KEY_CONTEXT = b"datasette-seller-export paging token v1"
@@ -40,14 +42,22 @@ def _fernet(key_material: bytes) -> Fernet:
 
 
 def _binding(selection: Selection):
-    """What a token may be used with. The sort and the search are named only when they are
-    not the defaults, so tokens minted before they existed stay valid."""
+    """What a token may be used with. The sort and the search, then the filters and the
+    columns, are named only when they are not the defaults, so tokens minted before they
+    existed stay valid. A filter is bound by what it means (`platform` and `platform__exact`
+    are one), through JSON: tuples become lists, as they come back from a token."""
     binding = [selection.table, selection.org_id, selection.flagged]
     sort = selection.sort
-    if sort != DEFAULT_SORT or selection.search is not None:
+    if sort != DEFAULT_SORT or selection.search is not None or _narrowed(selection):
         search = selection.search.term if selection.search else None
         binding += [sort.column, sort.descending, search]
-    return binding
+    if _narrowed(selection):
+        binding += [[list(f.key) for f in selection.filters], list(selection.columns)]
+    return json.loads(json.dumps(binding))
+
+
+def _narrowed(selection: Selection):
+    return bool(selection.filters) or selection.columns != EXPORTED_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -87,8 +97,21 @@ def encode_token(key_material: bytes, selection: Selection, start: PageStart) ->
     return token.decode("ascii")
 
 
+def _exactly_as_issued(token: str) -> bool:
+    """Fernet's decoder reads base64 leniently (characters after the padding are ignored), so
+    a token is checked to be its own canonical form first: one issued, byte for byte."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", token) or len(token) % 4:
+        return False
+    try:
+        return base64.urlsafe_b64encode(base64.urlsafe_b64decode(token)).decode() == token
+    except ValueError:
+        return False
+
+
 def decode_token(key_material: bytes, selection: Selection, token: str) -> PageStart:
     try:
+        if not _exactly_as_issued(token):
+            raise ValueError("not a token as issued")
         payload = json.loads(_fernet(key_material).decrypt(token.encode("ascii")))
         bound_to = payload["for"]
         key = "after" if "after" in payload else "before"
@@ -103,6 +126,6 @@ def decode_token(key_material: bytes, selection: Selection, token: str) -> PageS
     if bound_to != _binding(selection):
         raise TokenError(
             "_next was issued for another organisation or other filters: page with the same "
-            "org_id, flagged, q and sort as the page that gave it"
+            "org_id, flagged, q, sort, column filters and columns as the page that gave it"
         )
     return PageStart(offset=offset, **{key: position})

@@ -9,10 +9,12 @@ from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan, export_chunks
 from ..routes import API_PATH
 from .downloads import content_disposition
+from .facets import facet_results
 from .paging import fetch_page, page_links
 from .request import (
     BOM_PARAMETER,
     DATABASE_ERRORS,
+    FACETING,
     PAGING_PARAMETERS,
     RequestError,
     database_error,
@@ -63,15 +65,25 @@ async def api_view(datasette, request, send, receive):
     """`/-/sellers.json`: one page of sellers, Datasette-style, with opaque `next` and `prev`
     tokens."""
     try:
-        resolved = await resolve_request(datasette, request, PAGING_PARAMETERS)
+        resolved = await resolve_request(
+            datasette,
+            request,
+            PAGING_PARAMETERS + FACETING["accepts"],
+            repeatable=FACETING["repeatable"],
+        )
+        frame = {}
         try:
-            # HEAD: the same links, no rows encoded
+            # HEAD: the same links, no rows encoded, no facets counted
             page = await fetch_page(resolved, encode=request.method != "HEAD")
+            if resolved.facets and request.method != "HEAD":
+                frame["facet_results"] = await facet_results(
+                    datasette, request, resolved, resolved.facets, resolved.facet_size
+                )
         except DATABASE_ERRORS as error:
             raise database_error(error, datasette) from None
     except RequestError as error:
         return error.json_response()
-    frame, links = {}, []
+    links = []
     for rel, (token, path) in page_links(datasette, resolved, page, API_PATH).items():
         url = datasette.absolute_url(request, path) if path else None
         frame.update({rel: token, f"{rel}_url": url})

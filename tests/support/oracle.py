@@ -2,8 +2,10 @@
 order, encoded by Python's own `csv` and `json` modules."""
 
 import csv
+import fnmatch
 import io
 import json
+import re
 import sqlite3
 
 # The contract's columns written out again, not imported from the plugin: an oracle that shared
@@ -60,13 +62,79 @@ def _csv_cell(column, value, escape_formulas):
     return value
 
 
-def encode_csv(rows, escape_formulas=True, bom=False):
+def encode_csv(rows, escape_formulas=True, bom=False, columns=EXPORTED):
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(EXPORTED)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_cell(c, row[c], escape_formulas) for c in EXPORTED])
+        writer.writerow([_csv_cell(c, row[c], escape_formulas) for c in columns])
     return ("\ufeff" if bom else "") + out.getvalue()
+
+
+def chosen(rows, columns):
+    """Only `columns` of each row, in the allowlist's order."""
+    return [{c: row[c] for c in EXPORTED if c in columns} for row in rows]
+
+
+NUMERIC = ("times_seen", "feedback_percent", "feedback_count")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _like(value, pattern):
+    """SQL LIKE without ESCAPE: % any run, _ one character, ASCII letters in any case."""
+    regex = "".join(
+        ".*" if c == "%" else "." if c == "_" else re.escape(c.translate(_ASCII_LOWER))
+        for c in pattern
+    )
+    return re.fullmatch(regex, str(value).translate(_ASCII_LOWER), re.DOTALL) is not None
+
+
+def keeps(row, column, operator, text):
+    """Whether Datasette's filter `column__operator=text` keeps `row`, decided in Python: the
+    meaning the filters promise, written apart from the plugin's SQL."""
+    value = row[column]
+    if operator == "isnull":
+        return value is None
+    if operator == "notnull":
+        return value is not None
+    if operator == "isblank":
+        return value is None or value == ""
+    if operator == "notblank":
+        return value is not None and value != ""
+    if value is None:
+        return False  # every comparison with NULL is unknown: the row is left out
+    number = column in NUMERIC
+
+    def typed(t):
+        return float(t) if number else t
+
+    plain = str(value).translate(_ASCII_LOWER)
+    literal = text.translate(_ASCII_LOWER)
+    if operator in ("in", "notin"):
+        values = json.loads(text) if text.startswith("[") else text.split(",")
+        found = any(
+            (float(value) == float(v))
+            if number
+            else (value == (v if isinstance(v, str) else json.dumps(v)))
+            for v in values
+        )
+        return found if operator == "in" else not found
+    return {
+        "exact": lambda: (float(value) == typed(text)) if number else value == text,
+        "not": lambda: (float(value) != typed(text)) if number else value != text,
+        "gt": lambda: value > typed(text),
+        "gte": lambda: value >= typed(text),
+        "lt": lambda: value < typed(text),
+        "lte": lambda: value <= typed(text),
+        "contains": lambda: literal in plain,
+        "notcontains": lambda: literal not in plain,
+        "startswith": lambda: plain.startswith(literal),
+        "endswith": lambda: plain.endswith(literal),
+        "like": lambda: _like(value, text),
+        "notlike": lambda: not _like(value, text),
+        "glob": lambda: fnmatch.fnmatchcase(str(value), text),
+        "date": lambda: str(value)[:10] == text,
+    }[operator]()
 
 
 def json_object(row):
