@@ -127,8 +127,10 @@ def pick_sizes(counts):
 class Server(DatasetteServer):
     """`datasette serve` over the benchmark database, with its peak RSS sampled on demand."""
 
-    def __init__(self, db_path, batch_size=None, parallel=None):
+    def __init__(self, db_path, batch_size=None, parallel=None, settings=()):
         args = [db_path, "--root", "--setting", "sql_time_limit_ms", "5000"]
+        for name, value in settings:  # more of Datasette's settings, as (name, value)
+            args += ["--setting", name, str(value)]
         plugin = {}
         if batch_size:
             plugin["batch_size"] = batch_size

@@ -5,6 +5,7 @@ the export endpoint's body. A screenshot lands in test-artifacts/ (not committed
 import os
 import shutil
 import time
+import urllib.parse
 
 import httpx
 import pytest
@@ -274,3 +275,73 @@ def test_a_page_of_100_sellers_is_a_few_screens_at_any_width(serve, browser, tmp
     name = browser.find_element(By.CSS_SELECTOR, "tbody td.col-times_seen")
     if width <= 576:
         assert browser.execute_script(CELL_LABEL, name) == '"times_seen"'
+
+
+FILTERS_OVERFLOWING = OVERFLOWING_CONTROLS.replace(
+    "'.seller-export-paging a'",
+    "'.seller-export-paging a, .seller-export-filters, .seller-export-facets li, "
+    "details.seller-export-columns label'",
+)
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_filters_columns_and_facets_through_the_form(serve, browser, tmp_path, width):
+    db_path = build_sellers_db(tmp_path / "sellers.db", {"org-a": 120}, seed=3)
+    config = tmp_path / "datasette.json"
+    config.write_text('{"permissions": {"seller_collection.read_any_org": {"id": "admin"}}}')
+    server = serve(db_path, "-c", str(config), "--setting", "default_page_size", "20")
+    browser.set_window_size(width, 1000)
+    sign_in(browser, server, {"id": "admin"})
+    browser.get(server.url + "/-/sellers?org_id=org-a")
+
+    # A filter row, a facet and fewer columns, as a person would choose them.
+    Select(browser.find_element(By.NAME, "_filter_column")).select_by_visible_text("times_seen")
+    Select(browser.find_element(By.NAME, "_filter_op")).select_by_visible_text("gte")
+    browser.find_element(By.NAME, "_filter_value").send_keys("300")
+    Select(browser.find_element(By.ID, "seller-export-facet")).select_by_visible_text("platform")
+    browser.find_element(By.CSS_SELECTOR, "details.seller-export-columns summary").click()
+    for column in ("normalized_name", "platform_id", "feedback_count"):
+        browser.find_element(By.CSS_SELECTOR, f"input[name=_col][value={column}]").click()
+    browser.find_element(By.CSS_SELECTOR, "form.seller-export-controls input[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: "times_seen__gte=300" in d.current_url)
+    assert "_facet=platform" in browser.current_url and "_filter_" not in browser.current_url
+
+    kept = [r for r in expected_rows(db_path, "org-a") if r["times_seen"] >= 300]
+    shown = ("display_name", "platform", "times_seen", "feedback_percent", "flagged", "created_at")
+    # By class: at 420 px the header row is hidden and each cell says its column.
+    headers = [
+        th.get_attribute("class") for th in browser.find_elements(By.CSS_SELECTOR, "thead th")
+    ]
+    assert headers == [f"col-{column}" for column in shown]
+    summary = browser.find_element(By.CSS_SELECTOR, "h3.table-summary").text
+    assert summary == f"{len(kept)} sellers, where times_seen gte 300"
+    times = [c[shown.index("times_seen")] for c in table_cells(browser)]
+    assert times == [str(r["times_seen"]) for r in kept[:20]]
+    assert browser.execute_script(FILTERS_OVERFLOWING) == []
+    os.makedirs(os.path.join(REPO, "test-artifacts"), exist_ok=True)
+    browser.save_screenshot(os.path.join(REPO, "test-artifacts", f"sellers-filters-{width}px.png"))
+
+    # A facet value toggles its filter on, and the facet shows it selected.
+    counts = {}
+    for r in kept:
+        if r["platform"] is not None:
+            counts[r["platform"]] = counts.get(r["platform"], 0) + 1
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+    browser.find_element(By.CSS_SELECTOR, ".facet-platform li a").click()
+    WebDriverWait(browser, 20).until(lambda d: "platform=" in d.current_url)
+    selected = browser.find_element(By.CSS_SELECTOR, ".facet-platform li strong").text
+    assert selected == top[0]
+    assert browser.find_element(By.CSS_SELECTOR, "h3.table-summary").text.startswith(f"{top[1]} ")
+
+    # The download carries the filters and columns: the saved file is the endpoint's body.
+    browser.find_element(By.LINK_TEXT, "CSV").click()
+    saved = wait_for_download(browser.downloads)
+    query = urllib.parse.urlsplit(browser.current_url).query
+    kept_pairs = [(k, v) for k, v in urllib.parse.parse_qsl(query) if k not in ("_facet", "_size")]
+    endpoint = httpx.get(
+        server.url + "/export/sellers/csv?" + urllib.parse.urlencode(kept_pairs),
+        cookies=server.cookies({"id": "admin"}),
+    )
+    assert saved.read_bytes() == endpoint.content
+    assert endpoint.text.splitlines()[0] == ",".join(shown)
+    assert "-where-" in saved.name and "-columns-6-" in saved.name

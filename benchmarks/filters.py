@@ -1,0 +1,108 @@
+"""Column filters, chosen columns and facets on the biggest organisation: first pages of
+filters that keep many rows and few, on indexed columns and not; whole filtered exports
+against the unfiltered one, per exported row; and facets.
+
+    python benchmarks/filters.py                   # the 1,000,000-row demo, about 4 minutes
+    python benchmarks/filters.py --rows 200000 --runs 2
+
+It uses benchmarks/run.py's demo database (brought up to date with `init`), serves it with
+`datasette serve` (facet_time_limit_ms raised, so that a facet's own time is measured), and
+times requests with curl. A page's figure is the median of --repeats requests; an export's is
+rows/s over --runs runs, interleaved with the unfiltered export.
+"""
+
+import statistics
+import subprocess
+import sys
+
+from grid import rows_in
+from run import Server, build_database, curl, demo_arguments, ensure_tool, live_counts, spread
+
+PAGE_SIZE = 100
+# (what it is, the filter): each with the share of the organisation's rows it keeps printed.
+PAGES = [
+    ("indexed, keeps many", "platform=ebay"),
+    ("indexed, keeps most", "times_seen__gte=2"),
+    ("indexed, keeps few", "times_seen__gte=499"),
+    ("indexed, keeps very few", "feedback_count__gte=249000"),
+    ("indexed range, many", "feedback_percent__gte=90"),
+    ("created_at range", "created_at__gte=2024-05-01"),
+    ("created_at range, few", "created_at__gte=2024-08-18"),
+    ("created_at, one UTC day", "created_at__date=2024-03-01"),
+    ("unindexed", "platform_id__startswith=12"),
+    ("unindexed, keeps few", "platform_id__startswith=12345"),
+    ("indexed and unindexed", "platform=ebay&display_name__contains=shop"),
+    ("chosen columns", "_col=display_name&_col=platform"),
+]
+EXPORTS = [
+    ("unfiltered", ""),
+    ("platform=ebay", "&platform=ebay"),
+    ("times_seen__lt=100", "&times_seen__lt=100"),
+    ("feedback_percent__gte=90", "&feedback_percent__gte=90"),
+    ("times_seen__gte=499 (few: listed)", "&times_seen__gte=499"),
+    ("platform_id__startswith=1 (unindexed)", "&platform_id__startswith=1"),
+    ("two columns", "&_col=display_name&_col=platform"),
+]
+FACETS = [
+    ("_facet=platform", "_facet=platform"),
+    ("_facet=flagged", "_facet=flagged"),
+    ("_facet_date=created_at", "_facet_date=created_at"),
+    ("_facet=platform, filtered by times_seen__gte=500", "_facet=platform&times_seen__gte=500"),
+]
+
+
+def page_ms(server, path, repeats):
+    return statistics.median(curl(server, path)[0] * 1000 for _ in range(repeats))
+
+
+def main():
+    parser = demo_arguments(__doc__)
+    parser.add_argument("--repeats", type=int, default=21)
+    args = parser.parse_args()
+
+    ensure_tool("curl", "curl")
+    db_path = build_database(args.rows, args.orgs, args.seed)
+    subprocess.run(
+        [sys.executable, "-m", "datasette", "seller-export", "init", db_path], check=True
+    )
+    counts = live_counts(db_path)
+    org = max(counts, key=counts.get)
+    print(f"{args.rows:,} demo sellers; the biggest organisation, {org}: {counts[org]:,} live\n")
+    server = Server(db_path, settings=[("facet_time_limit_ms", 60_000)])
+    try:
+        print("| first page of 100 rows | filter | rows kept | median ms |")
+        print("|---|---|---|---|")
+        for name, query in PAGES:
+            kept = rows_in(server, org, "&" + query) if "_col" not in query else counts[org]
+            path = f"/-/sellers.json?org_id={org}&_size={PAGE_SIZE}&{query}"
+            ms = page_ms(server, path, args.repeats)
+            share = f"{kept:,} ({kept / counts[org]:.1%})"
+            print(f"| {name} | `{query}` | {share} | {ms:.1f} |")
+
+        print("\n| facet, on the whole organisation | median ms |")
+        print("|---|---|")
+        for name, query in FACETS:
+            path = f"/-/sellers.json?org_id={org}&_size=1&{query}"
+            print(f"| `{name}` | {page_ms(server, path, max(3, args.repeats // 3)):.1f} |")
+
+        rows = {name: rows_in(server, org, query) for name, query in EXPORTS}
+        rates = {name: [] for name, _ in EXPORTS}
+        for _ in range(args.runs):
+            for name, query in EXPORTS:
+                seconds, _, _ = curl(server, f"/export/sellers/csv?org_id={org}{query}")
+                rates[name].append(rows[name] / seconds)
+        unfiltered = statistics.median(rates["unfiltered"])
+        print(
+            "\n| whole CSV export of the biggest organisation | rows | rows/s, median (min-max)"
+            " | vs unfiltered, per exported row |"
+        )
+        print("|---|---|---|---|")
+        for name, values in rates.items():
+            ratio = statistics.median(values) / unfiltered
+            print(f"| `{name}` | {rows[name]:,} | {spread(values)} | {ratio:.2f} |")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
