@@ -438,3 +438,18 @@ async def test_the_plan_reads_few_rows_through_their_filters_index(
     conn.close()
     index = "idx_sellers_org_id_times_seen_id" if drives else "idx_sellers_org_id_created_at_id"
     assert index in plan, plan
+
+
+@pytest.mark.asyncio
+async def test_head_checks_filters_as_get_does(ds):
+    for path in ("/export/sellers/csv", "/-/sellers.json", "/-/sellers"):
+        good = await ds.client.request(
+            "HEAD", f"{path}?org_id=org-a&platform=ebay&_col=platform", actor=ROOT
+        )
+        assert good.status_code == 200 and good.content == b""
+        bad = await ds.client.request("HEAD", f"{path}?org_id=org-a&id=1", actor=ROOT)
+        assert bad.status_code == 400
+    response = await ds.client.request(
+        "HEAD", "/export/sellers/csv?org_id=org-a&platform=ebay", actor=ROOT
+    )
+    assert "-where-platform-ebay-" in response.headers["content-disposition"]
