@@ -11,12 +11,8 @@ times requests with curl. A page's figure is the median of --repeats requests; a
 rows/s over --runs runs, interleaved with the unfiltered export.
 """
 
-import statistics
-import subprocess
-import sys
-
-from grid import rows_in
-from run import Server, build_database, curl, demo_arguments, ensure_tool, live_counts, spread
+from grid import page_ms, print_export_rates, rows_in, the_biggest_organisation
+from run import Server
 
 PAGE_SIZE = 100
 # (what it is, the filter): each with the share of the organisation's rows it keeps printed.
@@ -51,23 +47,8 @@ FACETS = [
 ]
 
 
-def page_ms(server, path, repeats):
-    return statistics.median(curl(server, path)[0] * 1000 for _ in range(repeats))
-
-
 def main():
-    parser = demo_arguments(__doc__)
-    parser.add_argument("--repeats", type=int, default=21)
-    args = parser.parse_args()
-
-    ensure_tool("curl", "curl")
-    db_path = build_database(args.rows, args.orgs, args.seed)
-    subprocess.run(
-        [sys.executable, "-m", "datasette", "seller-export", "init", db_path], check=True
-    )
-    counts = live_counts(db_path)
-    org = max(counts, key=counts.get)
-    print(f"{args.rows:,} demo sellers; the biggest organisation, {org}: {counts[org]:,} live\n")
+    args, db_path, counts, org = the_biggest_organisation(__doc__)
     server = Server(db_path, settings=[("facet_time_limit_ms", 60_000)])
     try:
         print("| first page of 100 rows | filter | rows kept | median ms |")
@@ -85,21 +66,7 @@ def main():
             path = f"/-/sellers.json?org_id={org}&_size=1&{query}"
             print(f"| `{name}` | {page_ms(server, path, max(3, args.repeats // 3)):.1f} |")
 
-        rows = {name: rows_in(server, org, query) for name, query in EXPORTS}
-        rates = {name: [] for name, _ in EXPORTS}
-        for _ in range(args.runs):
-            for name, query in EXPORTS:
-                seconds, _, _ = curl(server, f"/export/sellers/csv?org_id={org}{query}")
-                rates[name].append(rows[name] / seconds)
-        unfiltered = statistics.median(rates["unfiltered"])
-        print(
-            "\n| whole CSV export of the biggest organisation | rows | rows/s, median (min-max)"
-            " | vs unfiltered, per exported row |"
-        )
-        print("|---|---|---|---|")
-        for name, values in rates.items():
-            ratio = statistics.median(values) / unfiltered
-            print(f"| `{name}` | {rows[name]:,} | {spread(values)} | {ratio:.2f} |")
+        print_export_rates(server, org, dict(EXPORTS), args.runs, "unfiltered, per exported row")
     finally:
         server.stop()
 

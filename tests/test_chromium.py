@@ -160,15 +160,23 @@ def sign_in(browser, server, actor):
     )
 
 
-@pytest.mark.parametrize("width", [1280, 420])
-def test_the_page_at_every_width(serve, browser, tmp_path, width):
-    db_path = build_sellers_db(tmp_path / "sellers.db", {"org-a": 60, "org-2": 3, "org-10": 3})
+def open_org_a_as_admin(serve, browser, tmp_path, org_sizes, width, seed=0):
+    """A served mirror of `org_sizes`, 20 rows a page, and the browser at `width` px on
+    org-a's page, signed in as an actor who may read any organisation."""
+    db_path = build_sellers_db(tmp_path / "sellers.db", org_sizes, seed=seed)
     config = tmp_path / "datasette.json"
     config.write_text('{"permissions": {"seller_collection.read_any_org": {"id": "admin"}}}')
     server = serve(db_path, "-c", str(config), "--setting", "default_page_size", "20")
     browser.set_window_size(width, 1000)
     sign_in(browser, server, {"id": "admin"})
     browser.get(server.url + "/-/sellers?org_id=org-a")
+    return db_path, server
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_the_page_at_every_width(serve, browser, tmp_path, width):
+    orgs = {"org-a": 60, "org-2": 3, "org-10": 3}
+    db_path, server = open_org_a_as_admin(serve, browser, tmp_path, orgs, width)
     assert browser.execute_script(OVERFLOWING_CONTROLS) == []
     created = browser.find_element(By.CSS_SELECTOR, "tbody td.col-created_at")
     assert (
@@ -286,13 +294,7 @@ FILTERS_OVERFLOWING = OVERFLOWING_CONTROLS.replace(
 
 @pytest.mark.parametrize("width", [1280, 420])
 def test_filters_columns_and_facets_through_the_form(serve, browser, tmp_path, width):
-    db_path = build_sellers_db(tmp_path / "sellers.db", {"org-a": 120}, seed=3)
-    config = tmp_path / "datasette.json"
-    config.write_text('{"permissions": {"seller_collection.read_any_org": {"id": "admin"}}}')
-    server = serve(db_path, "-c", str(config), "--setting", "default_page_size", "20")
-    browser.set_window_size(width, 1000)
-    sign_in(browser, server, {"id": "admin"})
-    browser.get(server.url + "/-/sellers?org_id=org-a")
+    db_path, server = open_org_a_as_admin(serve, browser, tmp_path, {"org-a": 120}, width, seed=3)
 
     # A filter row, a facet and fewer columns, as a person would choose them.
     Select(browser.find_element(By.NAME, "_filter_column")).select_by_visible_text("times_seen")
