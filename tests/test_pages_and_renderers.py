@@ -214,6 +214,10 @@ async def test_renderers_appear_on_the_table_page_for_readers(granted):
             "/sellers/sellers.sellers_csv?org_id=org-a&flagged__exact=0&_sort=id&_size=5",
             "/export/sellers/csv?org_id=org-a&flagged=false",
         ),
+        (
+            "/sellers/sellers.sellers_csv?org_id=org-a&platform=ebay&times_seen__gte=5&_col=platform",
+            "/export/sellers/csv?org_id=org-a&platform=ebay&times_seen__gte=5&_col=platform",
+        ),
     ],
 )
 async def test_renderers_hand_over_to_the_streaming_export(granted, sellers_db, path, location):
@@ -228,7 +232,9 @@ async def test_renderers_hand_over_to_the_streaming_export(granted, sellers_db, 
 @pytest.mark.parametrize(
     "path,status,message",
     [
-        ("/sellers/sellers.sellers_csv?org_id=org-a&platform=ebay", 400, "not 'platform'"),
+        ("/sellers/sellers.sellers_csv?org_id=org-a&id__exact=x", 400, "Cannot filter by 'id'"),
+        ("/sellers/sellers.sellers_csv?org_id=org-a&deleted_at__notnull=1", 400, "deleted_at"),
+        ("/sellers/sellers.sellers_csv?org_id=org-a&_col=org_id", 400, "Cannot choose column"),
         ("/sellers/sellers.sellers_csv?org_id=org-a&_where=1", 400, "not '_where'"),
         ("/sellers/sellers.sellers_csv?org_id=org-a&org_id=org-b", 400, "not 'org_id'"),
         ("/sellers/sellers.sellers_json?org_id=org-a&flagged=maybe", 400, "flagged='maybe'"),

@@ -2,8 +2,9 @@
 
 A renderer sees one page of rows and cannot stream, so these do not render anything: they
 hand over to the streaming export with a redirect that carries the table page's `org_id`
-and `flagged` filters. Any other filter on the table page could not be honoured by the
-export, so it is refused rather than silently widened.
+and `flagged` filters, its column filters on exported columns and its `_col`/`_nocol`. Any
+other filter on the table page (on an internal column, `_where`, ...) could not be honoured by
+the export, so it is refused rather than silently widened.
 
 Their URLs (`/db/table.sellers_csv`) are also a plugin route, matched before Datasette's
 table view: that view would first run the table page's own query, and Datasette 1.0a41
@@ -19,7 +20,13 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from ..config import get_config
-from ..engine.selection import ParameterError, parse_flagged
+from ..engine.selection import (
+    ParameterError,
+    is_filter_parameter,
+    parse_columns,
+    parse_filter,
+    parse_flagged,
+)
 from ..permissions import ScopeError, access_for, can_read, resolve_org
 from ..routes import PAGE_PATH
 from .params import url_with_query
@@ -31,8 +38,6 @@ _PRESENTATION_PARAMETERS = {
     "_sort_desc",
     "_size",
     "_next",
-    "_col",
-    "_nocol",
     "_facet",
     "_facet_array",
     "_facet_date",
@@ -56,29 +61,38 @@ _CARRIED = {
 def export_url_for(datasette, request, fmt, access):
     """The export URL for this table page's filters (or the browse page, where an organisation
     is still to be chosen); ScopeError or ParameterError if neither will do."""
-    carried = {}
+    carried, narrowing = {}, []
     for name, value in urllib.parse.parse_qsl(request.query_string, keep_blank_values=True):
         if name in _CARRIED and _CARRIED[name] not in carried:
             carried[_CARRIED[name]] = value
+        elif name in ("_col", "_nocol"):
+            narrowing.append((name, value))
+        elif name not in _CARRIED and is_filter_parameter(name):
+            parse_filter(name, value)  # a filter the export cannot take is refused here
+            narrowing.append((name, value))
         elif name in _CARRIED or name not in _PRESENTATION_PARAMETERS:
             raise ParameterError(
-                "The sellers export can carry only one org_id and one flagged filter, "
-                f"not {name!r}: "
+                "The sellers export can carry one org_id, one flagged filter, column filters"
+                f" on exported columns and _col/_nocol, not {name!r}: "
                 "remove that filter from the table page and try again"
             )
     if "flagged" in carried:
         flagged = parse_flagged(carried["flagged"])
         carried["flagged"] = None if flagged is None else ("true" if flagged else "false")
-    flagged = [("flagged", carried["flagged"])] if carried.get("flagged") else []
+    parse_columns(  # columns the export cannot write are refused here too
+        [v for n, v in narrowing if n == "_col"], [v for n, v in narrowing if n == "_nocol"]
+    )
+    pairs = [("flagged", carried["flagged"])] if carried.get("flagged") else []
+    pairs += narrowing
     try:
         org_id = resolve_org(access, carried.get("org_id") or None)
     except ScopeError as error:
         if error.status == 400:
             # No organisation chosen yet (the table page is not filtered by one): the browse
             # page's picker is where to choose it.
-            return url_with_query(datasette, PAGE_PATH, flagged)
+            return url_with_query(datasette, PAGE_PATH, pairs)
         raise
-    return url_with_query(datasette, f"/export/sellers/{fmt}", [("org_id", org_id)] + flagged)
+    return url_with_query(datasette, f"/export/sellers/{fmt}", [("org_id", org_id)] + pairs)
 
 
 async def hand_over(datasette, request, database, table, fmt):
