@@ -8,6 +8,7 @@ import re
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import click
@@ -37,7 +38,6 @@ from .engine.schema import (
     table_problem,
 )
 from .engine.selection import (
-    Criteria,
     ParameterError,
     Selection,
     parse_criteria,
@@ -226,14 +226,7 @@ def export_command(
         )
     except ParameterError as error:
         raise click.BadParameter(str(error), param_hint="--filter/--col/--nocol") from None
-    criteria = Criteria(
-        org_id=org_id,
-        flagged=flagged,
-        search=search or None,
-        sort=sort,
-        filters=narrowed.filters,
-        columns=narrowed.columns,
-    )
+    criteria = replace(narrowed, org_id=org_id, flagged=flagged, search=search or None, sort=sort)
     most_matches = Limits().export_matches
     try:
         selection, total = _read_selection(db_path, table, criteria, count=output is not None)

@@ -226,7 +226,7 @@ def _number(column, parameter, text):
     return value
 
 
-def _list(column, parameter, text):
+def _list(parameter, text):
     """`in`/`notin`: comma-separated values, or a JSON array of strings and numbers."""
     if not text.startswith("["):
         return text.split(",") if text else []
@@ -285,7 +285,7 @@ def parse_filter(parameter: str, text: str) -> Filter:
             raise ParameterError(f"{parameter}={text!r} is not a day: give one as YYYY-MM-DD")
         value = value.isoformat()
     elif operator in ("in", "notin"):
-        values = _list(column, parameter, text)
+        values = _list(parameter, text)
         value = tuple(_number(column, parameter, v) for v in values) if numeric else tuple(values)
     elif numeric and operator in ("exact", "not", "gt", "gte", "lt", "lte"):
         value = _number(column, parameter, text)
@@ -319,6 +319,15 @@ def is_filter_parameter(name):
     return not name.startswith("_") and name not in CRITERIA_PARAMETERS
 
 
+def _is_refused(name):
+    return name in REFUSED_PARAMETERS or name.startswith("_search")
+
+
+def is_criteria_parameter(name):
+    """Whether parse_criteria takes this name: to use it, or to refuse it with its reason."""
+    return name in CRITERIA_PARAMETERS or _is_refused(name) or is_filter_parameter(name)
+
+
 def parse_criteria(pairs) -> Criteria:
     """Criteria from `(name, value)` pairs named as on Datasette's table pages: `org_id`,
     `flagged`, `q`, `_sort`, `_sort_desc`, `_col`/`_nocol` (repeatable) and column filters. An
@@ -326,7 +335,7 @@ def parse_criteria(pairs) -> Criteria:
     these, or one given twice (a filter twice, in any spelling), is a ParameterError."""
     values, lists, filters = {}, {name: [] for name in REPEATABLE_CRITERIA}, []
     for name, value in pairs:
-        if name in REFUSED_PARAMETERS or name.startswith("_search"):
+        if _is_refused(name):
             reason = REFUSED_PARAMETERS.get(name, "search with q=")
             raise ParameterError(f"{name} is not accepted: {reason}")
         if name in lists:

@@ -20,7 +20,7 @@ from .downloads import download_name
 from .facets import FACET_PARAMETERS, facet_pairs, facet_results
 from .orgs import org_choices
 from .paging import fetch_page, page_links
-from .params import query_pairs, url_with_query
+from .params import path_with_query, query_pairs, url_with_query
 from .request import (
     CHOOSE_ORG,
     DATABASE_ERRORS,
@@ -106,7 +106,7 @@ def canonical_url(request):
     deduplicated = list(dict.fromkeys(query))  # the form repeats a facet it also carries
     if deduplicated == pairs:
         return None
-    return request.path + (f"?{urllib.parse.urlencode(deduplicated)}" if deduplicated else "")
+    return path_with_query(request, deduplicated)
 
 
 def column_headers(datasette, carried, sort, columns):

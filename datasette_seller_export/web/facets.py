@@ -10,6 +10,7 @@ from datasette.database import QueryInterrupted
 from ..engine.queries import facet_query
 from ..engine.schema import BOOLEAN_COLUMNS, EXPORTED_COLUMNS
 from ..engine.selection import DATED_COLUMN, ParameterError
+from .params import parse_size, path_with_query
 
 FACET_PARAMETERS = ("_facet", "_facet_date")
 FACET_SIZE_PARAMETER = "_facet_size"
@@ -31,16 +32,10 @@ def parse_facets(values, default_size, max_size):
         facets.append((column, True))
     if len(set(facets)) != len(facets):
         raise ParameterError("A facet was asked for more than once: ask once")
-    text = values.get(FACET_SIZE_PARAMETER)
-    if text is None or text == "":
-        size = default_size
-    elif text == "max":
-        size = max_size
-    elif text.isascii() and text.isdigit() and int(text) > 0:
-        size = int(text)
-    else:
-        raise ParameterError(f"_facet_size={text!r} is not understood: use a whole number, or max")
-    return facets, min(size, max_size)
+    size = parse_size(
+        values.get(FACET_SIZE_PARAMETER), default_size, max_size, FACET_SIZE_PARAMETER
+    )
+    return facets, size
 
 
 def facet_pairs(values):
@@ -51,8 +46,14 @@ def facet_pairs(values):
     return pairs
 
 
-def _toggle_parameter(column, by_day):
-    return f"{column}__date" if by_day else column
+def _filter_names(column, by_day):
+    """The parameters that filter by one of a facet's values, the one its toggle adds first:
+    flagged has its own, a day is `created_at__date`, a value `COL` or `COL__exact`."""
+    if column in BOOLEAN_COLUMNS:
+        return ("flagged",)
+    if by_day:
+        return (f"{column}__date",)
+    return (column, f"{column}__exact")
 
 
 def _as_filter_value(column, value):
@@ -62,11 +63,6 @@ def _as_filter_value(column, value):
     return str(value)
 
 
-def _with_pairs(request, pairs):
-    query = urllib.parse.urlencode(pairs)
-    return request.path + (f"?{query}" if query else "")
-
-
 async def facet_results(datasette, request, resolved, facets, size):
     """`{"results": {...}, "timed_out": [...]}` as Datasette's `facet_results` extra: one
     entry per facet, its values with their counts, a toggle URL that adds the value's filter
@@ -74,6 +70,8 @@ async def facet_results(datasette, request, resolved, facets, size):
     past `facet_time_limit_ms` is named in `timed_out`, as Datasette does."""
     selection = resolved.selection
     pairs = urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
+    # A toggle goes to the first page.
+    first_page = [p for p in pairs if p[0] != "_next"]
     limit_ms = datasette.setting("facet_time_limit_ms")
     results, timed_out = {}, []
     for column, by_day in facets:
@@ -83,29 +81,26 @@ async def facet_results(datasette, request, resolved, facets, size):
         except QueryInterrupted:
             timed_out.append(column)
             continue
-        parameter = _toggle_parameter(column, by_day)
+        names = _filter_names(column, by_day)
         without_facet = [p for p in pairs if p != ("_facet_date" if by_day else "_facet", column)]
         values = []
         for value, count in rows[:size]:
             if column in BOOLEAN_COLUMNS:
                 value = bool(value)
             text = _as_filter_value(column, value)
-            names = ("flagged",) if column in BOOLEAN_COLUMNS else (parameter,)
-            if not by_day and column not in BOOLEAN_COLUMNS:
-                names = (column, f"{column}__exact")
             chosen = [(name, text) for name in names if (name, text) in pairs]
-            # A toggle goes to the first page; adding a value replaces the column's own.
-            kept = [p for p in pairs if p[0] != "_next"]
             if chosen:
-                toggled = [p for p in kept if p not in chosen]
-            else:
-                toggled = [p for p in kept if p[0] not in names] + [(names[0], text)]
+                toggled = [p for p in first_page if p not in chosen]
+            else:  # adding a value replaces the column's own
+                toggled = [p for p in first_page if p[0] not in names] + [(names[0], text)]
             values.append(
                 {
                     "value": value,
                     "label": text,
                     "count": count,
-                    "toggle_url": datasette.absolute_url(request, _with_pairs(request, toggled)),
+                    "toggle_url": datasette.absolute_url(
+                        request, path_with_query(request, toggled)
+                    ),
                     "selected": bool(chosen),
                 }
             )
@@ -117,7 +112,7 @@ async def facet_results(datasette, request, resolved, facets, size):
             "name": column,
             "type": "date" if by_day else "column",
             "hideable": True,
-            "toggle_url": _with_pairs(request, without_facet),
+            "toggle_url": path_with_query(request, without_facet),
             "results": values,
             "truncated": len(rows) > size,
         }

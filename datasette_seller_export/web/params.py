@@ -8,18 +8,17 @@ from typing import Optional
 from ..engine.selection import (
     CRITERIA_PARAMETERS,
     DEFAULT_SORT,
-    REFUSED_PARAMETERS,
     Criteria,
     ParameterError,
-    is_filter_parameter,
+    is_criteria_parameter,
 )
 
 FILTERS_HINT = "column filters (COL=value, COL__OP=value)"
 
 
-def query_pairs(criteria: Criteria, filters=True, columns=True):
+def query_pairs(criteria: Criteria):
     """The criteria as query parameters, for links that carry them on (the filters and the
-    columns as they were typed); without `filters` or `columns`, for a link that drops them."""
+    columns as they were typed)."""
     pairs = []
     if criteria.org_id is not None:
         pairs.append(("org_id", criteria.org_id))
@@ -29,11 +28,9 @@ def query_pairs(criteria: Criteria, filters=True, columns=True):
         pairs.append(("q", criteria.search))
     if criteria.sort != DEFAULT_SORT:
         pairs.append(("_sort_desc" if criteria.sort.descending else "_sort", criteria.sort.column))
-    if filters:
-        pairs += [(f.parameter, f.text) for f in criteria.filters]
-    if columns:
-        pairs += [("_col", c) for c in criteria.chosen_columns]
-        pairs += [("_nocol", c) for c in criteria.dropped_columns]
+    pairs += [(f.parameter, f.text) for f in criteria.filters]
+    pairs += [("_col", c) for c in criteria.chosen_columns]
+    pairs += [("_nocol", c) for c in criteria.dropped_columns]
     return pairs
 
 
@@ -49,12 +46,7 @@ def parse_query_string(query_string: str, accepts, repeatable=(), criteria=True)
             if name in values:
                 raise ParameterError(f"Parameter {name!r} was given more than once: give it once")
             values[name] = value
-        elif criteria and (
-            name in CRITERIA_PARAMETERS
-            or name in REFUSED_PARAMETERS
-            or name.startswith("_search")
-            or is_filter_parameter(name)
-        ):
+        elif criteria and is_criteria_parameter(name):
             criteria_pairs.append((name, value))
         else:
             known = (CRITERIA_PARAMETERS if criteria else ()) + tuple(accepts) + tuple(repeatable)
@@ -63,6 +55,12 @@ def parse_query_string(query_string: str, accepts, repeatable=(), criteria=True)
                 f"Unknown parameter {name!r}: this endpoint accepts {known_text or 'none'}"
             )
     return values, criteria_pairs
+
+
+def path_with_query(request, pairs):
+    """The request's own path with `pairs` as its query string (if any)."""
+    query = urllib.parse.urlencode(pairs)
+    return request.path + (f"?{query}" if query else "")
 
 
 def url_with_query(datasette, path, pairs):
@@ -79,8 +77,9 @@ def parse_bom(value: Optional[str]) -> bool:
     raise ParameterError(f"_bom={value!r} is not understood: use _bom=1 for a byte-order mark")
 
 
-def parse_size(value: Optional[str], default: int, maximum: int) -> int:
-    """`_size`: a page size, `max`, or nothing for the default; capped at `maximum`."""
+def parse_size(value: Optional[str], default: int, maximum: int, name="_size") -> int:
+    """`_size` (or `name`: `_facet_size`): a size, `max`, or nothing for the default; capped
+    at `maximum`."""
     if value is None or value == "":
         return min(default, maximum)
     if value == "max":
@@ -88,5 +87,5 @@ def parse_size(value: Optional[str], default: int, maximum: int) -> int:
     if value.isascii() and value.isdigit() and int(value) > 0:
         return min(int(value), maximum)
     raise ParameterError(
-        f"_size={value!r} is not understood: use a whole number from 1 to {maximum}, or max"
+        f"{name}={value!r} is not understood: use a whole number from 1 to {maximum}, or max"
     )
