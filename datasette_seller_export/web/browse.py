@@ -24,7 +24,6 @@ from .params import path_with_query, query_pairs, url_with_query
 from .request import (
     CHOOSE_ORG,
     DATABASE_ERRORS,
-    FACETING,
     PAGING_PARAMETERS,
     RequestError,
     database_error,
@@ -133,9 +132,9 @@ async def browse_view(datasette, request):
         resolved = await resolve_request(
             datasette,
             request,
-            PAGING_PARAMETERS + FACETING["accepts"],
+            PAGING_PARAMETERS,
             scope=CHOOSE_ORG,
-            repeatable=FACETING["repeatable"],
+            faceted=True,
         )
         if request.method == "HEAD":
             return Response.html("")  # checked as GET is; nothing read or rendered
@@ -204,9 +203,7 @@ async def _context(datasette, request, resolved):
         total = (await execute(*count_query(selection, count_limit + 1)))[0][0]
         facets = None
         if resolved.facets:
-            facets = await facet_results(
-                datasette, request, resolved, resolved.facets, resolved.facet_size
-            )
+            facets = await facet_results(datasette, request, resolved)
     except DATABASE_ERRORS as error:
         raise database_error(error, datasette) from None
     links = page_links(datasette, resolved, page, PAGE_PATH)

@@ -63,18 +63,19 @@ def _as_filter_value(column, value):
     return str(value)
 
 
-async def facet_results(datasette, request, resolved, facets, size):
-    """`{"results": {...}, "timed_out": [...]}` as Datasette's `facet_results` extra: one
-    entry per facet, its values with their counts, a toggle URL that adds the value's filter
-    (or, when selected, removes it), and whether there were more than `size` values. A facet
-    past `facet_time_limit_ms` is named in `timed_out`, as Datasette does."""
-    selection = resolved.selection
+async def facet_results(datasette, request, resolved):
+    """The resolved request's facets as Datasette's `facet_results` extra,
+    `{"results": {...}, "timed_out": [...]}`: one entry per facet, its values with their
+    counts, a toggle URL that adds the value's filter (or, when selected, removes it), and
+    whether there were more values than the facet size. A facet past
+    `facet_time_limit_ms` is named in `timed_out`, as Datasette does."""
+    selection, size = resolved.selection, resolved.facet_size
     pairs = urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
     # A toggle goes to the first page.
     first_page = [p for p in pairs if p[0] != "_next"]
     limit_ms = datasette.setting("facet_time_limit_ms")
     results, timed_out = {}, []
-    for column, by_day in facets:
+    for column, by_day in resolved.facets:
         sql, params = facet_query(selection, column, size, by_day)
         try:
             rows = await resolved.execute(sql, params, time_limit_ms=limit_ms)

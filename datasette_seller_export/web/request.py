@@ -25,8 +25,6 @@ log = logging.getLogger("datasette_seller_export")
 DATABASE_ERRORS = (sqlite3.Error, QueryInterrupted)
 # The parameters a view may accept beyond the criteria, each parsed here.
 PAGING_PARAMETERS = ("_size", "_next")
-# What a paged view takes besides: facets, and their size.
-FACETING = {"accepts": (FACET_SIZE_PARAMETER,), "repeatable": FACET_PARAMETERS}
 BOM_PARAMETER = "_bom"
 
 
@@ -100,13 +98,13 @@ NO_ORG = "none"  # none: the view is about the actor's organisations themselves
 
 
 async def resolve_request(
-    datasette, request, accepts=(), scope=ONE_ORG, for_export=False, repeatable=()
+    datasette, request, accepts=(), scope=ONE_ORG, for_export=False, faceted=False
 ) -> SellerRequest:
     """The checks every seller view makes, in order: method, configuration, permission,
     parameters, organisation, paging token; then the search's plan, for a page or, with
     `for_export`, a whole export (see batches.plan_selection). `accepts` names the
     parameters the view takes beyond the criteria (which a NO_ORG view does not take), each
-    once, and `repeatable` those it takes any number of times (a list in `values`).
+    once; a `faceted` view takes `_facet`, `_facet_date` and `_facet_size` too.
     """
     if request.method not in ("GET", "HEAD"):
         raise RequestError(
@@ -128,8 +126,13 @@ async def resolve_request(
             )
         raise RequestError(403, f"Permission denied: this needs the {READ} action")
     try:
+        if faceted:
+            accepts = (*accepts, FACET_SIZE_PARAMETER)
         values, criteria_pairs = parse_query_string(
-            request.query_string, accepts, repeatable, criteria=scope != NO_ORG
+            request.query_string,
+            accepts,
+            FACET_PARAMETERS if faceted else (),
+            criteria=scope != NO_ORG,
         )
         criteria = parse_criteria(criteria_pairs)
         selection = None if scope == NO_ORG else _selection(config, access, criteria, scope)
@@ -142,7 +145,7 @@ async def resolve_request(
                 datasette.setting("max_returned_rows"),
             )
         facets, facet_size = (), 0
-        if FACET_PARAMETERS[0] in repeatable:
+        if faceted:
             facets, facet_size = parse_facets(
                 values,
                 datasette.setting("default_facet_size"),

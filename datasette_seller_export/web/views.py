@@ -14,7 +14,6 @@ from .paging import fetch_page, page_links
 from .request import (
     BOM_PARAMETER,
     DATABASE_ERRORS,
-    FACETING,
     PAGING_PARAMETERS,
     RequestError,
     database_error,
@@ -68,17 +67,15 @@ async def api_view(datasette, request, send, receive):
         resolved = await resolve_request(
             datasette,
             request,
-            PAGING_PARAMETERS + FACETING["accepts"],
-            repeatable=FACETING["repeatable"],
+            PAGING_PARAMETERS,
+            faceted=True,
         )
         frame = {}
         try:
             # HEAD: the same links, no rows encoded, no facets counted
             page = await fetch_page(resolved, encode=request.method != "HEAD")
             if resolved.facets and request.method != "HEAD":
-                frame["facet_results"] = await facet_results(
-                    datasette, request, resolved, resolved.facets, resolved.facet_size
-                )
+                frame["facet_results"] = await facet_results(datasette, request, resolved)
         except DATABASE_ERRORS as error:
             raise database_error(error, datasette) from None
     except RequestError as error:
