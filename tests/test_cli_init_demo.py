@@ -10,7 +10,12 @@ from datasette.cli import cli
 from support.clients import run_cli
 from support.oracle import INTERNAL
 
-from datasette_seller_export.engine.schema import EXPORTED_COLUMNS
+from datasette_seller_export.engine.schema import (
+    EXPORTED_COLUMNS,
+    LIVE_ROWS,
+    SORTABLE_COLUMNS,
+    sort_index_name,
+)
 
 
 def test_init_creates_table_and_index_and_is_idempotent(tmp_path):
@@ -35,6 +40,34 @@ def test_init_adds_what_an_existing_mirror_lacks(tmp_path):
     assert "added column sellers.flagged" in result.output and "created index" in result.output
     db = sqlite_utils.Database(path)
     assert list(db["sellers"].rows)[0]["display_name"] == "kept"
+
+
+def test_init_rebuilds_sort_indexes_made_before_they_held_live_rows_only(tmp_path):
+    path = str(tmp_path / "m.db")
+    run_cli("init", path)
+    db = sqlite_utils.Database(path)
+    db["sellers"].insert_all(
+        [
+            {"id": f"s{n}", "org_id": "o", "deleted_at": "2025-01-02" if n % 3 else None}
+            for n in range(30)
+        ]
+    )
+    # The indexes as earlier releases made them: every row in them.
+    for column in SORTABLE_COLUMNS:
+        db.execute(f"DROP INDEX {sort_index_name('sellers', column)}")
+        db["sellers"].create_index(["org_id", column, "id"], sort_index_name("sellers", column))
+    result = run_cli("init", path)
+    assert result.exit_code == 0
+    assert result.output.count("over live rows") == len(SORTABLE_COLUMNS), result.output
+    for column in SORTABLE_COLUMNS:
+        name = sort_index_name("sellers", column)
+        sql = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [name]).fetchone()[0]
+        assert sql.endswith("WHERE deleted_at IS NULL"), sql
+        # An index holds as many entries as the organisation has live rows.
+        count = f"SELECT count(*) FROM sellers INDEXED BY {name} WHERE org_id = 'o' AND {LIVE_ROWS}"
+        assert db.execute(count).fetchone()[0] == 10
+    assert db["sellers"].count == 30
+    assert "already in place" in run_cli("init", path).output
 
 
 def test_demo_data_is_deterministic_and_has_the_hard_cases(tmp_path):

@@ -19,8 +19,8 @@ from .queries import (
     match_list_query,
     matches_query,
 )
-from .schema import SORTABLE_COLUMNS, sort_index_name
-from .selection import RANGE_OPERATORS, Position, Selection
+from .schema import sort_index_name
+from .selection import Position, Selection
 
 Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
 
@@ -57,9 +57,7 @@ async def with_filter_plan(execute: Execute, selection: Selection, most: int) ->
     candidates = [
         index
         for index, flt in enumerate(selection.filters)
-        if flt.column in SORTABLE_COLUMNS
-        and flt.operator in RANGE_OPERATORS
-        and flt.column != selection.sort.column
+        if flt.indexed and flt.column != selection.sort.column
     ]
     if not candidates:
         return selection

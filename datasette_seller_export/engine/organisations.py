@@ -4,7 +4,7 @@ hint where an id was mistyped)."""
 import difflib
 import re
 
-from .schema import quote_identifier
+from .schema import LIVE_ROWS, quote_identifier
 
 NEAREST_ORGS = 3
 # The most organisation ids read from a mirror at once (for a picker, orgs.json or a hint).
@@ -12,9 +12,9 @@ MAX_MIRROR_ORGS = 10_000
 
 _MIRROR_ORGS_SQL = """
 WITH RECURSIVE orgs(org_id) AS (
-    SELECT min(org_id) FROM {table}
+    SELECT min(org_id) FROM {table} WHERE {live}
     UNION ALL
-    SELECT (SELECT min(org_id) FROM {table} WHERE org_id > orgs.org_id) FROM orgs
+    SELECT (SELECT min(org_id) FROM {table} WHERE org_id > orgs.org_id AND {live}) FROM orgs
     WHERE orgs.org_id IS NOT NULL
 )
 SELECT org_id FROM orgs WHERE org_id IS NOT NULL LIMIT {limit}
@@ -22,9 +22,10 @@ SELECT org_id FROM orgs WHERE org_id IS NOT NULL LIMIT {limit}
 
 
 def mirror_orgs_sql(table, limit):
-    """At most `limit` of the organisation ids in `table`, sorted: one seek of the keyset
-    index per organisation, rather than a scan of every row."""
-    return _MIRROR_ORGS_SQL.format(table=quote_identifier(table), limit=int(limit))
+    """At most `limit` of the ids of the organisations with live rows in `table`, sorted: one
+    seek of a sort index (which holds live rows only) per organisation, rather than a scan of
+    every row."""
+    return _MIRROR_ORGS_SQL.format(table=quote_identifier(table), live=LIVE_ROWS, limit=int(limit))
 
 
 def natural_key(text):

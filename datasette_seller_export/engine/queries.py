@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Optional
 
 from .functions import FOLD_FUNCTION, fold
-from .schema import SEARCHED_COLUMNS, quote_identifier, sort_index_name
+from .schema import LIVE_ROWS, SEARCHED_COLUMNS, quote_identifier, sort_index_name
 from .selection import VALUELESS_OPERATORS, Filter, Position, Search, Selection, Sort
 
 
@@ -105,11 +105,13 @@ def filter_sql(flt: Filter, name: str, indexed: bool):
     return sql, {name: value}
 
 
-def _filter_conditions(selection: Selection):
+def _filter_conditions(selection: Selection, unordered=False):
     where, params = [], {}
     for index, flt in enumerate(selection.filters):
-        # A filter on the sort's own column bounds the walk of that index, so it stays usable.
+        # A filter on the sort's own column bounds the walk of that index, so it stays usable;
+        # a read in no order (`unordered`) may use any of them.
         indexed = index == selection.driving_filter or flt.column == selection.sort.column
+        indexed = indexed or unordered
         sql, filter_params = filter_sql(flt, f"filter_{index}", indexed)
         where.append(sql)
         params.update(filter_params)
@@ -128,33 +130,35 @@ def _source(selection: Selection):
 
 
 def filter_count_query(selection: Selection, index: int, most: int):
-    """SQL and parameters for how many of the organisation's index entries the filter
-    `index` keeps, counting at most `most` + 1: a walk of that column's index alone, no table
-    row read (so soft-deleted rows count too: an upper bound)."""
+    """SQL and parameters for how many of the organisation's live rows the filter `index`
+    keeps, counting at most `most` + 1: a walk of that column's index alone (it holds live
+    rows only), no table row read."""
     flt = selection.filters[index]
     driving = replace(selection, driving_filter=index)
     condition, params = filter_sql(flt, "filter", indexed=True)
     params.update(org_id=selection.org_id, most=most)
-    rows = f"SELECT 1 FROM {_source(driving)} WHERE org_id = :org_id AND {condition}"
+    rows = (
+        f"SELECT 1 FROM {_source(driving)} WHERE org_id = :org_id AND {LIVE_ROWS} AND {condition}"
+    )
     return f"SELECT count(*) FROM ({rows} LIMIT :most + 1)", params
 
 
-def _conditions(selection: Selection):
+def _conditions(selection: Selection, unordered=False):
     """The WHERE of every query: one organisation, live rows, the flagged filter, the column
-    filters, the search (by its listed matches when it has them)."""
+    filters (see _filter_conditions), the search (by its listed matches when it has them)."""
     search = selection.search
     rowids = None if search is None else search.matches
     # With the rows listed, the unary + keeps SQLite from walking the organisation's index,
     # so that it looks the listed rows up by rowid instead (and sorts them).
     where = [
         "+org_id = :org_id" if rowids is not None else "org_id = :org_id",
-        "deleted_at IS NULL",
+        LIVE_ROWS,
     ]
     params = {"org_id": selection.org_id}
     if selection.flagged is not None:
         where.append("flagged = :flagged")
         params["flagged"] = int(selection.flagged)
-    filter_where, filter_params = _filter_conditions(selection)
+    filter_where, filter_params = _filter_conditions(selection, unordered)
     where += filter_where
     params.update(filter_params)
     if rowids is not None:
@@ -313,9 +317,9 @@ def boundary_query(selection: Selection, step: int, after: Optional[Position] = 
     """SQL and parameters for the `step`-th index entry after `after` (or from the first):
     one row, `(sort value, id)`, or none when fewer entries are left.
 
-    It walks the sort's `(org_id, column, id)` index alone, keys and no table row (so neither
-    `deleted_at` nor `flagged` is checked, nor anything encoded), and skips with OFFSET, which
-    steps the index cursor without producing rows: a small fraction of a batch's cost
+    It walks the sort's `(org_id, column, id)` index alone, keys and no table row (the index
+    holds live rows only; `flagged` is not checked, nor anything encoded), and skips with
+    OFFSET, which steps the index cursor without producing rows: a small fraction of a batch's cost
     (docs/benchmarks.md#parallel-batches). Its walks are the batches' (see _walks), one
     UNION ALL arm each; the LIMIT 1 of the compound stops SQLite after the first arm that
     finds the entry, so the second arm (which skips what the first walk held) runs only where
@@ -327,7 +331,7 @@ def boundary_query(selection: Selection, step: int, after: Optional[Position] = 
     arms, first_where = [], None
     for _name, extra, order, bound in _walks(selection.sort, after):
         params.update(bound)
-        where = " AND ".join(["org_id = :org_id"] + extra)
+        where = " AND ".join(["org_id = :org_id", LIVE_ROWS] + extra)
         offset = ":step - 1"
         if first_where is None:
             first_where = where
@@ -381,13 +385,27 @@ def listed_batch_query(selection: Selection, row_sql: str, rowids: str, separato
 def facet_query(selection: Selection, column: str, size: int, by_day=False):
     """SQL and parameters for a facet: the selection's rows counted by `column`'s value (by
     its UTC day with `by_day`), NULLs left out, the most common first, then by value, at most
-    `size` + 1 (one more says the list is truncated)."""
-    where, params = _conditions(selection)
-    value = f"date({quote_identifier(column)})" if by_day else quote_identifier(column)
+    `size` + 1 (one more says the list is truncated).
+
+    A facet reads rows in no order, so no sort's index need lead. With a filter an index
+    serves (and no driving filter), SQLite reads the rows of the range it finds narrowest and
+    takes the value from each. With none, `column IS NOT NULL`, a range of the column's own
+    index (NULL sorts first), leads it to count on that index alone; it would otherwise pick
+    any index on org_id and read the value from every row. `date(column)` names no index."""
+    quoted = quote_identifier(column)
+    narrowed = selection.driving_filter is None and any(f.indexed for f in selection.filters)
+    where, params = _conditions(selection, unordered=narrowed)
+    # The unary plus (a no-op on any value) hides the column's index from SQLite, which would
+    # otherwise walk it for its order, to group without sorting, however many rows it reads.
+    facet_column = "+" + quoted if narrowed else quoted
+    where.append(f"{facet_column} IS NOT NULL")
+    value = f"date({quoted})" if by_day else facet_column
+    if by_day:
+        where.append(f"{value} IS NOT NULL")
     params["facet_size"] = size
     sql = (
         f"SELECT {value} AS value, count(*) AS count FROM {_source(selection)}"
-        f" WHERE {' AND '.join(where)} AND {value} IS NOT NULL"
+        f" WHERE {' AND '.join(where)}"
         f" GROUP BY value ORDER BY count DESC, value LIMIT :facet_size + 1"
     )
     return sql, params

@@ -131,6 +131,11 @@ class Filter:
         """What the filter means, whatever it was called: for tokens and repeated filters."""
         return (self.column, self.operator, self.value)
 
+    @property
+    def indexed(self):
+        """Whether a sort index can read the rows it keeps as one range of its entries."""
+        return self.column in SORTABLE_COLUMNS and self.operator in RANGE_OPERATORS
+
 
 @dataclass(frozen=True)
 class Selection:

@@ -4,7 +4,7 @@ SELECT *
 FROM (
     SELECT "created_at" AS sort_value, id
     FROM "sellers"
-    WHERE org_id = :org_id
+    WHERE org_id = :org_id AND deleted_at IS NULL
     ORDER BY "created_at" DESC, id DESC
     LIMIT 1 OFFSET :step - 1
 )

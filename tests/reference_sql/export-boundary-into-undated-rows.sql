@@ -4,7 +4,7 @@ SELECT *
 FROM (
     SELECT "created_at" AS sort_value, id
     FROM "sellers"
-    WHERE org_id = :org_id AND ("created_at", id) < (:after_value, :after_id)
+    WHERE org_id = :org_id AND deleted_at IS NULL AND ("created_at", id) < (:after_value, :after_id)
     ORDER BY "created_at" DESC, id DESC
     LIMIT 1 OFFSET :step - 1
 ) UNION ALL
@@ -12,14 +12,14 @@ SELECT *
 FROM (
     SELECT "created_at" AS sort_value, id
     FROM "sellers"
-    WHERE org_id = :org_id AND "created_at" IS NULL
+    WHERE org_id = :org_id AND deleted_at IS NULL AND "created_at" IS NULL
     ORDER BY id DESC
     LIMIT 1 OFFSET :step - 1 - (
         SELECT count(*)
         FROM (
             SELECT 1
             FROM "sellers"
-            WHERE org_id = :org_id AND ("created_at", id) < (:after_value, :after_id)
+            WHERE org_id = :org_id AND deleted_at IS NULL AND ("created_at", id) < (:after_value, :after_id)
             LIMIT :step
         )
     )
