@@ -227,19 +227,19 @@ def export_command(
     except ParameterError as error:
         raise click.BadParameter(str(error), param_hint="--filter/--col/--nocol") from None
     criteria = replace(narrowed, org_id=org_id, flagged=flagged, search=search or None, sort=sort)
-    most_matches = Limits().export_matches
+    planned_by = (Limits().export_matches, Limits().scan_rows)
     try:
         selection, total = _read_selection(db_path, table, criteria, count=output is not None)
         plan = ExportPlan(
             selection, FORMATS[format_name], batch_size, escape_formulas, bom, parallel_batches
         )
         if output is None:
-            write_export(db_path, plan, sys.stdout.buffer, most_matches, encoding=encoding)
+            write_export(db_path, plan, sys.stdout.buffer, *planned_by, encoding=encoding)
             return
         with click.progressbar(length=total, label=f"Exporting {org_id}", file=sys.stderr) as bar:
             with atomic_file(output) as out:
                 write_export(
-                    db_path, plan, out, most_matches, on_batch=bar.update, encoding=encoding
+                    db_path, plan, out, *planned_by, on_batch=bar.update, encoding=encoding
                 )
     except sqlite3.Error as error:
         outcome = "what was written is incomplete" if output is None else f"{output} is unchanged"

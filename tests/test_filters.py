@@ -4,6 +4,7 @@ in Python (support.oracle.keeps), not against the plugin's own SQL."""
 
 import collections
 import json
+import re
 import sqlite3
 import urllib.parse
 
@@ -20,7 +21,8 @@ from support.oracle import (
 from support.plans import table_row_reads
 from support.sellers import ROOT
 
-from datasette_seller_export.engine.batches import plan_selection, with_filter_plan
+from datasette_seller_export.config import Limits, replace_config
+from datasette_seller_export.engine.batches import plan_selection, rows_to_scan, with_filter_plan
 from datasette_seller_export.engine.database import threaded_execute
 from datasette_seller_export.engine.functions import register_functions
 from datasette_seller_export.engine.queries import batch_query, facet_query, filter_count_query
@@ -474,3 +476,91 @@ async def test_head_checks_filters_as_get_does(ds):
         "HEAD", "/export/sellers/csv?org_id=org-a&platform=ebay", actor=ROOT
     )
     assert "-where-platform-ebay-" in response.headers["content-disposition"]
+
+
+def _recording(statements):
+    """An execute wrapper (config.execute_wrappers) that notes every statement run."""
+
+    def wrap(execute):
+        async def recorded(sql, params, **options):
+            statements.append(sql)
+            return await execute(sql, params, **options)
+
+        return recorded
+
+    return wrap
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "org,pairs,scans",
+    [
+        # Keeps none of org-a (250 of the table's ~300 rows): the walk reads all of them.
+        ("org-a", [("display_name__contains", "no such name")], True),
+        ("org-a", [("platform_id__startswith", "0"), ("flagged", "true")], True),
+        ("org-a", [("display_name__contains", "e")], True),
+        # org-one is a sliver of the table: walking it costs less than any scan.
+        ("org-one", [("display_name__contains", "no such name")], False),
+        # An index reads the rows the indexed filter keeps: no walk past rows to beat.
+        ("org-a", [("display_name__contains", "e"), ("times_seen__lt", "900")], False),
+        ("org-a", [("times_seen__gte", "200")], False),
+    ],
+)
+async def test_a_scan_reads_what_the_walk_would(make_datasette, sellers_db, org, pairs, scans):
+    """Pages, counts, facets and exports read by a scan of the table give what the walk of
+    the organisation's index gives (Limits.scan_rows=0 never scans)."""
+    query = urllib.parse.urlencode([("org_id", org), *pairs])
+    seen = {}
+    for scan_rows in (0, Limits().scan_rows):
+        ds = await make_datasette(sellers_db, root=True)
+        statements = []
+        replace_config(
+            ds, limits=Limits(scan_rows=scan_rows), execute_wrappers=(_recording(statements),)
+        )
+        rows, pages = await page_through(ds, query + "&_size=7")
+        last = urllib.parse.urlsplit(str(pages[-1].request.url))
+        back, _ = await page_through(ds, query, rel="prev", path=last.path + "?" + last.query)
+        page = await ds.client.get(f"/-/sellers?{query}&_facet=flagged", actor=ROOT)
+        facets = await ds.client.get(f"/-/sellers.json?{query}&_facet=platform_id", actor=ROOT)
+        export = await ds.client.get(f"/export/sellers/csv?{query}", actor=ROOT)
+        assert page.status_code == export.status_code == facets.status_code == 200
+        total = re.search(r'<h3 class="table-summary">([^<]*)</h3>', page.text).group(1)
+        facet_results = facets.json()["facet_results"]
+        seen[scan_rows] = (rows, back, total, facet_results, export.text)
+        scanned = any(" NOT INDEXED " in sql for sql in statements)
+        assert scanned is (scans and scan_rows > 0), statements
+    assert seen[0] == seen[Limits().scan_rows]
+    wanted = [
+        r
+        for r in _oracle(sellers_db, org, [p for p in pairs if p[0] != "flagged"])
+        if dict(pairs).get("flagged") != "true" or r["flagged"] == 1
+    ]
+    assert seen[0][0] == json.loads(encode_json(wanted))
+    assert seen[0][4] == encode_csv(wanted)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "org,scan_rows,scans",
+    [
+        ("org-a", 1_000, True),  # 250 live rows of the table's ~300: a scan costs less
+        ("org-a", 100, False),  # the table is bigger than a scan may read
+        ("org-a", 0, False),  # never
+        ("org-b", 1_000, True),  # 40: more than a tenth
+        ("org-one", 1_000, False),  # 1: its walk costs less than the table's scan
+        ("no-such-org", 1_000, False),
+    ],
+)
+async def test_a_scan_pays_for_an_organisation_with_a_tenth_of_the_table(
+    sellers_db, org, scan_rows, scans
+):
+    selection = Selection("sellers", org, filters=(parse_filter("platform_id__startswith", "0"),))
+    async with threaded_execute(sellers_db, 1, register_functions) as execute:
+        table_rows = (await execute("SELECT max(rowid) FROM sellers", {}))[0][0]
+        assert bool(await rows_to_scan(execute, selection, scan_rows)) is scans
+        planned = await plan_selection(execute, selection, 10_000, scan_rows)
+        assert planned.scan is scans
+        if scans:
+            assert await rows_to_scan(execute, selection, scan_rows) == table_rows
+            # One that would list more rows than an export may hold walks instead.
+            assert not (await plan_selection(execute, selection, 2, scan_rows)).scan

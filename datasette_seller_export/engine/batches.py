@@ -7,22 +7,64 @@ Datasette's database layer over HTTP, or threads with a connection each in the c
 """
 
 import contextlib
+import functools
 from dataclasses import dataclass, replace
 from typing import Awaitable, Callable, Optional, Sequence
+
+from datasette.database import QueryInterrupted
 
 from .pipeline import in_order
 from .queries import (
     batch_query,
     boundary_query,
+    count_query,
     filter_count_query,
     listed_batch_query,
     match_list_query,
     matches_query,
+    table_rows_query,
 )
-from .schema import sort_index_name
+from .schema import SORTABLE_COLUMNS, sort_index_name
 from .selection import Position, Selection
 
 Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
+
+# Walking an organisation's index reads its rows in the index's order, each a read at random
+# (about 2.6 µs a row on the 1,000,000-row demo); a scan reads the whole table in storage
+# order (0.25 µs a row), every organisation's rows with it (docs/benchmarks.md#scans). So a
+# scan costs less than a walk of the whole organisation when that holds a tenth of the table.
+SCAN_SHARE = 10
+# What a walk spends on each row it checks, in SQLite VM instructions (6 on that demo): a
+# page's walk may spend what a scan would cost before the scan runs instead (paging._fetch).
+WALK_INSTRUCTIONS_PER_ROW = 6
+
+
+async def _scannable_rows(execute: Execute, selection: Selection, scan_rows: int) -> int:
+    """About how many rows a scan of the selection's table reads (its largest rowid: one
+    seek), when that is at most `scan_rows` (config.Limits: a scan must end well within the
+    time limit); otherwise 0."""
+    if not scan_rows:
+        return 0
+    table_rows = (await execute(*table_rows_query(selection.table)))[0][0]
+    return table_rows if table_rows <= scan_rows else 0
+
+
+async def _holds_a_share(execute: Execute, selection: Selection, table_rows: int) -> bool:
+    """Whether the organisation holds at least a SCAN_SHARE-th of `table_rows` live rows:
+    counted on an index, at most that many."""
+    share = -(-table_rows // SCAN_SHARE)
+    organisation = Selection(selection.table, selection.org_id)
+    return (await execute(*count_query(organisation, share)))[0][0] >= share
+
+
+async def rows_to_scan(execute: Execute, selection: Selection, scan_rows: int) -> int:
+    """About how many rows a scan of the selection's table reads, when it may scan one that
+    big (_scannable_rows) and the organisation holds at least a SCAN_SHARE-th of them, so that
+    the scan costs less than a walk of the whole organisation; otherwise 0."""
+    table_rows = await _scannable_rows(execute, selection, scan_rows)
+    if table_rows and await _holds_a_share(execute, selection, table_rows):
+        return table_rows
+    return 0
 
 
 async def with_search_plan(execute: Execute, selection: Selection, most: int) -> Selection:
@@ -80,13 +122,72 @@ async def with_filter_plan(execute: Execute, selection: Selection, most: int) ->
     return selection if best is None else replace(selection, driving_filter=best[1])
 
 
-async def plan_selection(execute: Execute, selection: Selection, most: int) -> Selection:
+async def with_scan_plan(execute: Execute, selection: Selection, most: int, scan_rows: int):
+    """The selection read by a scan of the table, when its walk would check a filter no
+    index serves on each of the organisation's rows, a scan costs less (rows_to_scan), and
+    the scan finds at most `most` rows (counted by a scan: a whole export lists them, see
+    listed_batches); otherwise as it is."""
+    if not selection.walks_past_rows or not await rows_to_scan(execute, selection, scan_rows):
+        return selection
+    scanned = replace(selection, scan=True)
+    try:
+        count = (await execute(*count_query(scanned, most + 1)))[0][0]
+    except QueryInterrupted:  # past the time limit: this host scans slower than measured
+        return selection
+    return scanned if count <= most else selection
+
+
+async def plan_selection(
+    execute: Execute, selection: Selection, most: int, scan_rows: int = 0
+) -> Selection:
     """The selection with its plan: the search's listed matches when few (with_search_plan),
-    else the driving filter when one keeps few rows (with_filter_plan)."""
+    else the driving filter when one keeps few rows (with_filter_plan), else, with
+    `scan_rows` (for a whole export), a scan of the table when that costs less than the walk
+    (with_scan_plan)."""
     selection = await with_search_plan(execute, selection, most)
     if selection.search is not None and selection.search.matches is not None:
         return selection  # looked up by rowid: no index walk to choose
-    return await with_filter_plan(execute, selection, most)
+    selection = await with_filter_plan(execute, selection, most)
+    return await with_scan_plan(execute, selection, most, scan_rows)
+
+
+async def walk_or_scan(execute: Execute, selection: Selection, scan_rows: int, read):
+    """`await read(execute, selection)` for a read of the first rows of a selection (a page,
+    a bounded count), and the selection as read, scanning or not.
+
+    A walk of the sort's index stops as soon as it has read enough rows: cheap when the
+    filters keep many, the whole organisation at random when they keep few. So the walk may
+    spend what a scan of the table would cost, and past that budget, if the organisation is
+    big enough for a scan to cost less than its walk (rows_to_scan), the scan runs: at worst
+    about twice the cheaper of the two. The organisation is counted only then, since a walk
+    that ends within its budget needs no count."""
+    table_rows = 0
+    if selection.walks_past_rows:
+        table_rows = await _scannable_rows(execute, selection, scan_rows)
+    if table_rows:
+        budget = table_rows // SCAN_SHARE * WALK_INSTRUCTIONS_PER_ROW
+        try:
+            return await read(functools.partial(execute, budget=budget), selection), selection
+        except QueryInterrupted:
+            if await _holds_a_share(execute, selection, table_rows):
+                selection = replace(selection, scan=True)
+    return await read(execute, selection), selection
+
+
+async def plan_facet(execute: Execute, selection: Selection, column: str, scan_rows: int):
+    """The selection as a facet on `column` reads it: by a scan of the table when the facet
+    would otherwise read each of the organisation's rows at random (the column has no index,
+    or the flagged filter or a filter no index serves is checked on every row) and a scan
+    costs less (rows_to_scan). A facet on an indexed column alone counts on its index; one
+    within a filter an index serves reads that filter's rows (see queries.facet_query)."""
+    planned = selection.driving_filter is not None or selection.scan
+    narrowed = any(flt.indexed for flt in selection.filters)
+    if planned or narrowed or selection.search is not None:
+        return selection
+    index_alone = column in SORTABLE_COLUMNS and selection.flagged is None and not selection.filters
+    if index_alone or not await rows_to_scan(execute, selection, scan_rows):
+        return selection
+    return replace(selection, scan=True)
 
 
 @dataclass(frozen=True)
@@ -125,7 +226,7 @@ async def iter_batches(execute: Execute, selection, row_sql, batch_size, separat
     lists them first, for a search whose matches are listed). With `parallel` > 1, up to that
     many batch queries run at once (see ranged_batches), and the batches still come in order."""
     listed = selection.search is not None and selection.search.matches is not None
-    if listed or selection.driving_filter is not None:
+    if listed or selection.driving_filter is not None or selection.scan:
         batches = listed_batches(execute, selection, row_sql, batch_size, separator, parallel)
     elif parallel > 1 and (selection.search is None or not selection.search.uses_index):
         batches = ranged_batches(execute, selection, row_sql, batch_size, separator, parallel)
@@ -206,8 +307,9 @@ async def ranged_batches(
 async def listed_batches(
     execute: Execute, selection, row_sql, batch_size, separator=b"", parallel=1
 ):
-    """Every row of a selection whose search's matches are listed, or whose driving filter
-    keeps few rows, as Batches: one query lists the organisation's matching rows in order, by
+    """Every row of a selection whose search's matches are listed, whose driving filter
+    keeps few rows, or that scans, as Batches: one query lists the organisation's matching
+    rows in order, by
     rowid (about 7 bytes a row, held
     while the export runs); then each batch looks its rows up by rowid and encodes them, up
     to `parallel` batches at once.

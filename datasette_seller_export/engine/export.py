@@ -58,16 +58,18 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     yield head + fmt.suffix if first else fmt.suffix
 
 
-def write_export(path, plan: ExportPlan, out, most_matches, on_batch=None, encoding=IDENTITY):
+def write_export(
+    path, plan: ExportPlan, out, most_matches, scan_rows, on_batch=None, encoding=IDENTITY
+):
     """The whole export from the SQLite file at `path` into the binary file `out`: the same
-    chunks, from the same code, as the HTTP endpoint sends, with the search planned for an
-    export as the endpoint plans it (listing up to `most_matches`: Limits.export_matches), and
-    compressed with `encoding` (see compression.py)."""
+    chunks, from the same code, as the HTTP endpoint sends, planned for an export as the
+    endpoint plans it (listing up to `most_matches`, scanning tables of up to `scan_rows`:
+    Limits.export_matches and scan_rows), and compressed with `encoding` (compression.py)."""
 
     async def run():
         threads = plan.parallel_batches
         async with threaded_execute(path, threads, register_functions) as execute:
-            selection = await plan_selection(execute, plan.selection, most_matches)
+            selection = await plan_selection(execute, plan.selection, most_matches, scan_rows)
             plan_searched = replace(plan, selection=selection)
             chunks = compressed(export_chunks(execute, plan_searched, on_batch), encoding)
             async with contextlib.aclosing(chunks):

@@ -119,14 +119,23 @@ def _filter_conditions(selection: Selection, unordered=False):
 
 
 def _source(selection: Selection):
-    """The table, read through the driving filter's index when the plan has one: INDEXED BY
-    makes the plan the one chosen (SQLite would otherwise often walk the sort's index, which
-    reads the whole organisation for a filter that keeps few rows)."""
+    """The table, read through the driving filter's index when the plan has one, or in
+    storage order when it scans: INDEXED BY and NOT INDEXED make the plan the one chosen
+    (SQLite would otherwise often walk the sort's index, which reads the whole organisation
+    for a filter that keeps few rows, each row a read at random)."""
     table = quote_identifier(selection.table)
+    if selection.scan:
+        return f"{table} NOT INDEXED"
     if selection.driving_filter is None:
         return table
     column = selection.filters[selection.driving_filter].column
     return f"{table} INDEXED BY {quote_identifier(sort_index_name(selection.table, column))}"
+
+
+def table_rows_query(table):
+    """SQL for about how many rows `table` holds, whatever organisation: its largest rowid,
+    one seek. Deleted rows may leave gaps below it; a scan reads about that many."""
+    return f"SELECT coalesce(max(rowid), 0) FROM {quote_identifier(table)}", {}
 
 
 def filter_count_query(selection: Selection, index: int, most: int):

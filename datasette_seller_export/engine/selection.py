@@ -13,7 +13,13 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from .schema import BOOLEAN_COLUMNS, COLUMN_TYPES, EXPORTED_COLUMNS, SORTABLE_COLUMNS
+from .schema import (
+    BOOLEAN_COLUMNS,
+    COLUMN_TYPES,
+    DEFAULT_SORT_COLUMN,
+    EXPORTED_COLUMNS,
+    SORTABLE_COLUMNS,
+)
 
 TRIGRAM = 3
 _TRUE = {"true", "1"}
@@ -29,7 +35,7 @@ class Sort:
     """An order of the rows: by `column`, ties broken by `id` in the same direction, NULLs
     after every value (or before them, to walk an order backwards)."""
 
-    column: str = "created_at"
+    column: str = DEFAULT_SORT_COLUMN
     descending: bool = True
     nulls_last: bool = True
 
@@ -144,8 +150,10 @@ class Selection:
     `columns` are the exported columns to write, in the allowlist's order.
 
     `driving_filter`, once `batches.with_filter_plan` has counted few enough rows for it, is
-    the index of the filter whose own index reads the rows (and they are sorted); otherwise
-    the sort's index is walked and each filter checked on the rows it passes."""
+    the index of the filter whose own index reads the rows (and they are sorted). With `scan`,
+    the whole table is read in storage order and the rows every filter keeps are sorted
+    (batches.scan_pays says when). Otherwise the sort's index is walked and each filter
+    checked on the rows it passes."""
 
     table: str
     org_id: str
@@ -155,6 +163,15 @@ class Selection:
     filters: tuple = ()
     columns: tuple = EXPORTED_COLUMNS
     driving_filter: Optional[int] = None
+    scan: bool = False
+
+    @property
+    def walks_past_rows(self):
+        """Whether the sort's index is walked past rows that a filter no index serves may
+        leave out, with no search (which a scan would check on every row of the table): the
+        plan a scan may beat."""
+        planned = self.driving_filter is not None or self.scan or self.search is not None
+        return not planned and any(not flt.indexed for flt in self.filters)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import urllib.parse
 from datasette.utils.asgi import Response
 
 from ..config import get_config
+from ..engine.batches import walk_or_scan
 from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan
 from ..engine.organisations import natural_key, nearest
@@ -200,7 +201,13 @@ async def _context(datasette, request, resolved):
         if selection is None:
             return context  # the picker, and no rows yet
         page = await fetch_page(resolved)
-        total = (await execute(*count_query(selection, count_limit + 1)))[0][0]
+
+        async def count(execute, selection):
+            return (await execute(*count_query(selection, count_limit + 1)))[0][0]
+
+        total, _ = await walk_or_scan(
+            execute, page.selection, resolved.config.limits.scan_rows, count
+        )
         facets = None
         if resolved.facets:
             facets = await facet_results(datasette, request, resolved)

@@ -7,6 +7,7 @@ import urllib.parse
 
 from datasette.database import QueryInterrupted
 
+from ..engine.batches import plan_facet
 from ..engine.queries import facet_query
 from ..engine.schema import BOOLEAN_COLUMNS, EXPORTED_COLUMNS
 from ..engine.selection import DATED_COLUMN, ParameterError
@@ -75,9 +76,11 @@ async def facet_results(datasette, request, resolved):
     first_page = [p for p in pairs if p[0] != "_next"]
     limit_ms = datasette.setting("facet_time_limit_ms")
     results, timed_out = {}, []
+    scan_rows = resolved.config.limits.scan_rows
     for column, by_day in resolved.facets:
-        sql, params = facet_query(selection, column, size, by_day)
         try:
+            read_by = await plan_facet(resolved.execute, selection, column, scan_rows)
+            sql, params = facet_query(read_by, column, size, by_day)
             rows = await resolved.execute(sql, params, time_limit_ms=limit_ms)
         except QueryInterrupted:
             timed_out.append(column)

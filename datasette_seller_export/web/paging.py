@@ -7,8 +7,9 @@ from typing import Optional
 
 from datasette.database import QueryInterrupted
 
-from ..engine.batches import fetch_batch
+from ..engine.batches import fetch_batch, walk_or_scan
 from ..engine.encoders import FORMATS
+from ..engine.selection import Selection
 from .facets import facet_pairs
 from .params import query_pairs, url_with_query
 from .tokens import FIRST_PAGE, PageStart, encode_token
@@ -26,36 +27,44 @@ class Page:
     offset: int  # rows before it
     next: Optional[PageStart]  # None on the last page
     prev: Optional[PageStart]  # None on the first page
+    selection: Selection  # as read: scanning, if walking would have cost more
 
 
-async def _fetch(execute, selection, name_check_budget, *batch):
-    """fetch_batch, trying a common term the cheap way first. The index walk starts by
-    building the set of every row in the table that the index matches (for a common term, tens
-    of thousands of rowids: docs/benchmarks.md#search); checking the organisation's rows in
-    order by their names fills a page of a term that common long before that. For a term this
-    organisation rarely holds, the check would read on through the organisation: it gets
-    `name_check_budget` (Limits) and, past it, the index walk runs. Either way the page is the
-    same."""
+async def _fetch(execute, selection, limits, *batch):
+    """fetch_batch, trying the cheap way first, and the selection as read.
+
+    A search's index walk starts by building the set of every row in the table that the
+    index matches (for a common term, tens of thousands of rowids: docs/benchmarks.md#search);
+    checking the organisation's rows in order by their names fills a page of a term that
+    common long before that. For a term this organisation rarely holds, the check would read
+    on through the organisation: it gets `name_check_budget` (Limits) and, past it, the index
+    walk runs. A filter no index serves is checked on the walk, or by a scan past a budget
+    (batches.walk_or_scan). Either way the page is the same."""
     search = selection.search
     if search is not None and search.uses_index and search.matches is None:
         by_name = replace(selection, search=replace(search, fts_table=None))
-        budgeted = functools.partial(execute, budget=name_check_budget)
+        budgeted = functools.partial(execute, budget=limits.name_check_budget)
         try:
-            return await fetch_batch(budgeted, by_name, *batch)
+            return await fetch_batch(budgeted, by_name, *batch), selection
         except QueryInterrupted:
             pass
-    return await fetch_batch(execute, selection, *batch)
+
+    async def read(execute, selection):
+        return await fetch_batch(execute, selection, *batch)
+
+    return await walk_or_scan(execute, selection, limits.scan_rows, read)
 
 
-async def _resolve_backwards(execute, selection, budget, size, start: PageStart) -> PageStart:
+async def _resolve_backwards(execute, selection, limits, size, start: PageStart):
     """The page that ends with `start.before`, as a start after some row: walk the order
     backwards from that row for `size` keys (only keys, nothing encoded). Fewer than that:
-    it is the first page."""
+    it is the first page. Returns it and the selection as read."""
     backwards = replace(selection, sort=selection.sort.reversed())
-    keys = await _fetch(execute, backwards, budget, KEYS_ONLY, size, start.before)
+    keys, read = await _fetch(execute, backwards, limits, KEYS_ONLY, size, start.before)
+    selection = replace(selection, scan=read.scan)
     if keys.count < size:
-        return FIRST_PAGE
-    return PageStart(after=keys.position, offset=start.offset)
+        return FIRST_PAGE, selection
+    return PageStart(after=keys.position, offset=start.offset), selection
 
 
 async def fetch_page(resolved, encode=True):
@@ -68,11 +77,13 @@ async def fetch_page(resolved, encode=True):
         resolved.size,
         resolved.start,
     )
-    budget = resolved.config.limits.name_check_budget
+    limits = resolved.config.limits
     if start.before is not None:
-        start = await _resolve_backwards(execute, selection, budget, size, start)
+        start, selection = await _resolve_backwards(execute, selection, limits, size, start)
     row_sql = FORMATS["json"].row_sql(columns=selection.columns) if encode else KEYS_ONLY
-    batch = await _fetch(execute, selection, budget, row_sql, size, start.after, ROW_BREAK, True)
+    batch, selection = await _fetch(
+        execute, selection, limits, row_sql, size, start.after, ROW_BREAK, True
+    )
     next_start = None
     if batch.more:
         next_start = PageStart(after=batch.position, offset=start.offset + batch.count)
@@ -85,6 +96,7 @@ async def fetch_page(resolved, encode=True):
         offset=start.offset,
         next=next_start,
         prev=prev_start,
+        selection=selection,
     )
 
 

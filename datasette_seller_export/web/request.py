@@ -164,9 +164,12 @@ async def resolve_request(
     )
     if selection is not None and request.method != "HEAD":  # HEAD reads nothing
         limits = config.limits
-        most = limits.export_matches if for_export else limits.page_matches
+        # A page or a count finds for itself whether to scan (batches.walk_or_scan).
+        most, scan_rows = (
+            (limits.export_matches, limits.scan_rows) if for_export else (limits.page_matches, 0)
+        )
         try:
-            selection = await plan_selection(execute, selection, most)
+            selection = await plan_selection(execute, selection, most, scan_rows)
         except DATABASE_ERRORS as error:
             raise database_error(error, datasette) from None
     return SellerRequest(
