@@ -564,3 +564,40 @@ async def test_a_scan_pays_for_an_organisation_with_a_tenth_of_the_table(
             assert await rows_to_scan(execute, selection, scan_rows) == table_rows
             # One that would list more rows than an export may hold walks instead.
             assert not (await plan_selection(execute, selection, 2, scan_rows)).scan
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("canonical", [True, False])
+@pytest.mark.parametrize("size", [2, 50])
+async def test_a_day_facet_counts_days_on_the_index_of_a_canonical_mirror(
+    make_datasette, tmp_path, canonical, size
+):
+    # demo writes canonical timestamps, and its state says so; without that word, the facet
+    # counts date() of every row instead. Both must give Python's own counts.
+    path = str(tmp_path / "demo.db")
+    run_cli("demo", path, "--rows", 3000, "--orgs", 3, "--seed", 5)
+    conn = sqlite3.connect(path)
+    if not canonical:
+        conn.execute("UPDATE seller_export_state SET timestamps = NULL")
+        conn.commit()
+    live = conn.execute(
+        "SELECT substr(created_at, 1, 10) FROM sellers WHERE org_id = 'org-2'"
+        " AND deleted_at IS NULL AND created_at IS NOT NULL"
+    ).fetchall()
+    conn.close()
+    counts = collections.Counter(day for (day,) in live)
+    wanted = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ds = await make_datasette(path, root=True)
+    statements = []
+    replace_config(ds, execute_wrappers=(_recording(statements),))
+    query = f"org_id=org-2&_facet_date=created_at&_facet_size={size}"
+    body = (await ds.client.get(f"/-/sellers.json?{query}", actor=ROOT)).json()
+    facet = body["facet_results"]["results"]["created_at"]
+    assert [(v["value"], v["count"]) for v in facet["results"]] == wanted[:size]
+    assert facet["truncated"] is (len(wanted) > size)
+    assert any("WITH RECURSIVE day" in sql for sql in statements) is canonical
+    # Narrowed by anything, it counts the rows it keeps as any facet does.
+    statements.clear()
+    narrowed = await ds.client.get(f"/-/sellers.json?{query}&flagged=true", actor=ROOT)
+    assert narrowed.status_code == 200
+    assert not any("WITH RECURSIVE day" in sql for sql in statements)

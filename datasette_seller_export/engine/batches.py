@@ -18,13 +18,16 @@ from .queries import (
     batch_query,
     boundary_query,
     count_query,
+    day_facet_query,
+    facet_query,
     filter_count_query,
     listed_batch_query,
     match_list_query,
     matches_query,
     table_rows_query,
+    timestamps_form_queries,
 )
-from .schema import SORTABLE_COLUMNS, sort_index_name
+from .schema import DEFAULT_SORT_COLUMN, SORTABLE_COLUMNS, TIMESTAMPS_CANONICAL, sort_index_name
 from .selection import Position, Selection
 
 Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
@@ -174,7 +177,7 @@ async def walk_or_scan(execute: Execute, selection: Selection, scan_rows: int, r
     return await read(execute, selection), selection
 
 
-async def plan_facet(execute: Execute, selection: Selection, column: str, scan_rows: int):
+async def _plan_facet(execute: Execute, selection: Selection, column: str, scan_rows: int):
     """The selection as a facet on `column` reads it: by a scan of the table when the facet
     would otherwise read each of the organisation's rows at random (the column has no index,
     or the flagged filter or a filter no index serves is checked on every row) and a scan
@@ -184,10 +187,37 @@ async def plan_facet(execute: Execute, selection: Selection, column: str, scan_r
     narrowed = any(flt.indexed for flt in selection.filters)
     if planned or narrowed or selection.search is not None:
         return selection
-    index_alone = column in SORTABLE_COLUMNS and selection.flagged is None and not selection.filters
-    if index_alone or not await rows_to_scan(execute, selection, scan_rows):
+    if _only_the_organisation(selection) and column in SORTABLE_COLUMNS:
+        return selection
+    if not await rows_to_scan(execute, selection, scan_rows):
         return selection
     return replace(selection, scan=True)
+
+
+def _only_the_organisation(selection: Selection):
+    return selection.flagged is None and not selection.filters and selection.search is None
+
+
+async def _timestamps_are_canonical(execute: Execute, table: str):
+    exists, form = timestamps_form_queries(table)
+    if not await execute(*exists):
+        return False
+    rows = await execute(*form)
+    return bool(rows) and rows[0][0] == TIMESTAMPS_CANONICAL
+
+
+async def planned_facet_query(
+    execute: Execute, selection: Selection, column: str, size: int, by_day: bool, scan_rows: int
+):
+    """SQL and parameters for a facet (queries.facet_query), planned: a day facet of the
+    organisation alone counts days on the index (queries.day_facet_query) when the mirror's
+    timestamps are canonical; any other reads the rows as _plan_facet says."""
+    indexed = column == DEFAULT_SORT_COLUMN and selection.driving_filter is None
+    if by_day and indexed and not selection.scan and _only_the_organisation(selection):
+        if await _timestamps_are_canonical(execute, selection.table):
+            return day_facet_query(selection, column, size)
+    read_by = await _plan_facet(execute, selection, column, scan_rows)
+    return facet_query(read_by, column, size, by_day)
 
 
 @dataclass(frozen=True)
@@ -309,10 +339,8 @@ async def listed_batches(
 ):
     """Every row of a selection whose search's matches are listed, whose driving filter
     keeps few rows, or that scans, as Batches: one query lists the organisation's matching
-    rows in order, by
-    rowid (about 7 bytes a row, held
-    while the export runs); then each batch looks its rows up by rowid and encodes them, up
-    to `parallel` batches at once.
+    rows in order, by rowid (about 7 bytes a row, held while the export runs); then each
+    batch looks its rows up by rowid and encodes them, up to `parallel` batches at once.
 
     Why: walking the sort's index checks every entry of the organisation against the set of
     matches, which SQLite builds anew for every batch: for a common term that made an export

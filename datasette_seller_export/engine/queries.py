@@ -20,7 +20,13 @@ from dataclasses import replace
 from typing import Optional
 
 from .functions import FOLD_FUNCTION, fold
-from .schema import LIVE_ROWS, SEARCHED_COLUMNS, quote_identifier, sort_index_name
+from .schema import (
+    LIVE_ROWS,
+    SEARCHED_COLUMNS,
+    STATE_TABLE,
+    quote_identifier,
+    sort_index_name,
+)
 from .selection import VALUELESS_OPERATORS, Filter, Position, Search, Selection, Sort
 
 
@@ -418,3 +424,38 @@ def facet_query(selection: Selection, column: str, size: int, by_day=False):
         f" GROUP BY value ORDER BY count DESC, value LIMIT :facet_size + 1"
     )
     return sql, params
+
+
+# A day facet of an organisation, nothing else narrowing it, on a mirror whose timestamps are
+# canonical (so that a UTC day's rows are one range of the text): each day found by a seek of
+# the created_at index past the last day, then its range counted on the index alone. No row
+# is read and nothing is grouped in a temporary table: 5 times faster than facet_query's
+# date() per row on the 1M demo. `date(d, '+1 day')` is the next day's first text.
+_DAY_FACET_SQL = """WITH RECURSIVE day(d) AS (
+    SELECT substr(min({column}), 1, 10) FROM {table}
+    WHERE org_id = :org_id AND deleted_at IS NULL AND {column} IS NOT NULL
+    UNION ALL
+    SELECT (SELECT substr(min({column}), 1, 10) FROM {table}
+            WHERE org_id = :org_id AND deleted_at IS NULL AND {column} >= date(d, '+1 day'))
+    FROM day WHERE d IS NOT NULL
+)
+SELECT d AS value, (SELECT count(*) FROM {table}
+                    WHERE org_id = :org_id AND deleted_at IS NULL
+                    AND {column} >= d AND {column} < date(d, '+1 day')) AS count
+FROM day WHERE d IS NOT NULL ORDER BY count DESC, value LIMIT :facet_size + 1"""
+
+
+def day_facet_query(selection: Selection, column: str, size: int):
+    """facet_query's day facet of `column`, as _DAY_FACET_SQL counts it: for a selection of
+    one organisation's live rows and nothing else, on a mirror of canonical timestamps."""
+    table = quote_identifier(selection.table)
+    sql = _DAY_FACET_SQL.format(table=table, column=quote_identifier(column))
+    return sql, {"org_id": selection.org_id, "facet_size": size}
+
+
+def timestamps_form_queries(table: str):
+    """SQL for whether the mirror has a state table, then for the form its state says `table`'s
+    timestamps are in (see mirror/state.py)."""
+    exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :state_table"
+    form = f"SELECT timestamps FROM {quote_identifier(STATE_TABLE)} WHERE sellers_table = :table"
+    return (exists, {"state_table": STATE_TABLE}), (form, {"table": table})

@@ -5,6 +5,10 @@ import sqlite_utils
 
 # What the mirror remembers about itself (see mirror/state.py); locked like the sellers table.
 STATE_TABLE = "seller_export_state"
+# What the state table's `timestamps` says once every timestamp of the mirror is in the form
+# of mirror.timestamps.canonical (ISO-8601 UTC, so the text's first ten characters are its
+# UTC day).
+TIMESTAMPS_CANONICAL = "iso-8601-utc-microseconds"
 
 # `AS MATERIALIZED` (see queries.batch_query) arrived in SQLite 3.35.0, March 2021.
 MINIMUM_SQLITE_VERSION = (3, 35, 0)

@@ -5,11 +5,11 @@ The plugin locks this table like the sellers table (`Config.protected_tables`): 
 the newest change of any organisation.
 """
 
-from ..engine.schema import STATE_TABLE
+from ..engine.schema import STATE_TABLE, TIMESTAMPS_CANONICAL
 
-# Every timestamp of the table is in the form of `timestamps.canonical`: set by every writer,
-# so that a mirror written before the rule is rewritten once, and never scanned again.
-TIMESTAMPS_CANONICAL = "iso-8601-utc-microseconds"
+# TIMESTAMPS_CANONICAL: every timestamp of the table is in the form of `timestamps.canonical`,
+# set by every writer, so that a mirror written before the rule is rewritten once, and never
+# scanned again; and a date facet counts days on the index (batches.plan_facet).
 FIELDS = ("timestamps", "source", "high_water_mark", "synced_at")
 
 _CREATE = f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (

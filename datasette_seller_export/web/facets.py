@@ -7,8 +7,7 @@ import urllib.parse
 
 from datasette.database import QueryInterrupted
 
-from ..engine.batches import plan_facet
-from ..engine.queries import facet_query
+from ..engine.batches import planned_facet_query
 from ..engine.schema import BOOLEAN_COLUMNS, EXPORTED_COLUMNS
 from ..engine.selection import DATED_COLUMN, ParameterError
 from .params import parse_size, path_with_query
@@ -79,8 +78,9 @@ async def facet_results(datasette, request, resolved):
     scan_rows = resolved.config.limits.scan_rows
     for column, by_day in resolved.facets:
         try:
-            read_by = await plan_facet(resolved.execute, selection, column, scan_rows)
-            sql, params = facet_query(read_by, column, size, by_day)
+            sql, params = await planned_facet_query(
+                resolved.execute, selection, column, size, by_day, scan_rows
+            )
             rows = await resolved.execute(sql, params, time_limit_ms=limit_ms)
         except QueryInterrupted:
             timed_out.append(column)
