@@ -25,7 +25,13 @@ from datasette_seller_export.config import Limits, replace_config
 from datasette_seller_export.engine.batches import plan_selection, rows_to_scan, with_filter_plan
 from datasette_seller_export.engine.database import threaded_execute
 from datasette_seller_export.engine.functions import register_functions
-from datasette_seller_export.engine.queries import batch_query, facet_query, filter_count_query
+from datasette_seller_export.engine.queries import (
+    RANGE_FACET_VALUES,
+    batch_query,
+    facet_query,
+    filter_count_query,
+)
+from datasette_seller_export.engine.schema import SORTABLE_COLUMNS
 from datasette_seller_export.engine.selection import (
     ParameterError,
     Selection,
@@ -595,9 +601,41 @@ async def test_a_day_facet_counts_days_on_the_index_of_a_canonical_mirror(
     facet = body["facet_results"]["results"]["created_at"]
     assert [(v["value"], v["count"]) for v in facet["results"]] == wanted[:size]
     assert facet["truncated"] is (len(wanted) > size)
-    assert any("WITH RECURSIVE day" in sql for sql in statements) is canonical
+    assert any("WITH RECURSIVE facet_values" in sql for sql in statements) is canonical
     # Narrowed by anything, it counts the rows it keeps as any facet does.
     statements.clear()
     narrowed = await ds.client.get(f"/-/sellers.json?{query}&flagged=true", actor=ROOT)
     assert narrowed.status_code == 200
-    assert not any("WITH RECURSIVE day" in sql for sql in statements)
+    assert not any("WITH RECURSIVE facet_values" in sql for sql in statements)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("column", EXPORTED)
+async def test_a_facet_of_the_organisation_alone_counts_what_python_counts(
+    make_datasette, tmp_path_factory, column
+):
+    # A facet on an indexed column with few values counts their ranges on its index; one
+    # with many (feedback_count, the names) or with no index groups the rows: both as Python.
+    path = tmp_path_factory.getbasetemp() / "facets-demo.db"
+    if not path.exists():
+        run_cli("demo", path, "--rows", 4000, "--orgs", 2, "--seed", 3)
+    conn = sqlite3.connect(path)
+    values = [
+        v
+        for (v,) in conn.execute(
+            f"SELECT {column} FROM sellers WHERE org_id = 'org-1' AND deleted_at IS NULL"
+        )
+        if v is not None
+    ]
+    conn.close()
+    counts = collections.Counter(bool(v) if column == "flagged" else v for v in values)
+    wanted = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:30]
+    ds = await make_datasette(str(path), root=True)
+    statements = []
+    replace_config(ds, execute_wrappers=(_recording(statements),))
+    query = f"org_id=org-1&_facet={column}&_facet_size=30"
+    body = (await ds.client.get(f"/-/sellers.json?{query}", actor=ROOT)).json()
+    facet = body["facet_results"]["results"][column]
+    assert [(v["value"], v["count"]) for v in facet["results"]] == wanted
+    ranged = any("SELECT v AS value" in sql for sql in statements)
+    assert ranged is (column in SORTABLE_COLUMNS and len(counts) <= RANGE_FACET_VALUES)

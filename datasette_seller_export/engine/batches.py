@@ -15,19 +15,21 @@ from datasette.database import QueryInterrupted
 
 from .pipeline import in_order
 from .queries import (
+    RANGE_FACET_VALUES,
     batch_query,
     boundary_query,
     count_query,
-    day_facet_query,
     facet_query,
     filter_count_query,
     listed_batch_query,
     match_list_query,
     matches_query,
+    range_facet_query,
+    range_facet_values_query,
     table_rows_query,
     timestamps_form_queries,
 )
-from .schema import DEFAULT_SORT_COLUMN, SORTABLE_COLUMNS, TIMESTAMPS_CANONICAL, sort_index_name
+from .schema import SORTABLE_COLUMNS, TIMESTAMPS_CANONICAL, sort_index_name
 from .selection import Position, Selection
 
 Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
@@ -209,13 +211,17 @@ async def _timestamps_are_canonical(execute: Execute, table: str):
 async def planned_facet_query(
     execute: Execute, selection: Selection, column: str, size: int, by_day: bool, scan_rows: int
 ):
-    """SQL and parameters for a facet (queries.facet_query), planned: a day facet of the
-    organisation alone counts days on the index (queries.day_facet_query) when the mirror's
+    """SQL and parameters for a facet (queries.facet_query), planned: a facet of the
+    organisation alone on an indexed column counts its values' ranges on the index
+    (queries.range_facet_query) when they are few enough, and by day when the mirror's
     timestamps are canonical; any other reads the rows as _plan_facet says."""
-    indexed = column == DEFAULT_SORT_COLUMN and selection.driving_filter is None
-    if by_day and indexed and not selection.scan and _only_the_organisation(selection):
-        if await _timestamps_are_canonical(execute, selection.table):
-            return day_facet_query(selection, column, size)
+    alone = selection.driving_filter is None and not selection.scan
+    if alone and column in SORTABLE_COLUMNS and _only_the_organisation(selection):
+        ranges = not by_day or await _timestamps_are_canonical(execute, selection.table)
+        if ranges:
+            found = (await execute(*range_facet_values_query(selection, column, by_day)))[0][0]
+            if found <= RANGE_FACET_VALUES:
+                return range_facet_query(selection, column, size, by_day)
     read_by = await _plan_facet(execute, selection, column, scan_rows)
     return facet_query(read_by, column, size, by_day)
 

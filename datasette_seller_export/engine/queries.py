@@ -426,31 +426,61 @@ def facet_query(selection: Selection, column: str, size: int, by_day=False):
     return sql, params
 
 
-# A day facet of an organisation, nothing else narrowing it, on a mirror whose timestamps are
-# canonical (so that a UTC day's rows are one range of the text): each day found by a seek of
-# the created_at index past the last day, then its range counted on the index alone. No row
-# is read and nothing is grouped in a temporary table: 5 times faster than facet_query's
-# date() per row on the 1M demo. `date(d, '+1 day')` is the next day's first text.
-_DAY_FACET_SQL = """WITH RECURSIVE day(d) AS (
-    SELECT substr(min({column}), 1, 10) FROM {table}
+# A facet of an organisation, nothing else narrowing it, on the facet column's own index:
+# each value found by a seek past the last one, then its range of entries counted on the
+# index alone. No row is read and nothing is grouped in a temporary table (facet_query's
+# GROUP BY): faster while the values are few beside the entries (RANGE_FACET_VALUES). By
+# day, on a mirror whose timestamps are canonical, a UTC day is the range from the text of
+# the day, `d`, up to the next day's, `date(d, '+1 day')`.
+_RANGE_FACET_SQL = """WITH RECURSIVE facet_values(v, n) AS (
+    SELECT {first}, 1 FROM {table}
     WHERE org_id = :org_id AND deleted_at IS NULL AND {column} IS NOT NULL
     UNION ALL
-    SELECT (SELECT substr(min({column}), 1, 10) FROM {table}
-            WHERE org_id = :org_id AND deleted_at IS NULL AND {column} >= date(d, '+1 day'))
-    FROM day WHERE d IS NOT NULL
+    SELECT (SELECT {first} FROM {table}
+            WHERE org_id = :org_id AND deleted_at IS NULL AND {column} {after}), n + 1
+    FROM facet_values WHERE v IS NOT NULL AND n <= :most_values
 )
-SELECT d AS value, (SELECT count(*) FROM {table}
-                    WHERE org_id = :org_id AND deleted_at IS NULL
-                    AND {column} >= d AND {column} < date(d, '+1 day')) AS count
-FROM day WHERE d IS NOT NULL ORDER BY count DESC, value LIMIT :facet_size + 1"""
+{select}"""
+_RANGE_FACET_COUNTS = """SELECT v AS value, (SELECT count(*) FROM {table}
+                    WHERE org_id = :org_id AND deleted_at IS NULL AND {within}) AS count
+FROM facet_values WHERE v IS NOT NULL ORDER BY count DESC, value LIMIT :facet_size + 1"""
+_RANGE_FACET_SHAPES = {  # by_day: (the first value, past the last one, within one)
+    False: ("min({c})", "> v", "{c} = v"),
+    True: (
+        "substr(min({c}), 1, 10)",
+        ">= date(v, '+1 day')",
+        "{c} >= v AND {c} < date(v, '+1 day')",
+    ),
+}
+# The most values a range facet finds before facet_query's GROUP BY costs less: a value costs
+# two seeks (about 5 µs), an entry grouped about 0.1 µs more than one counted.
+RANGE_FACET_VALUES = 1_000
 
 
-def day_facet_query(selection: Selection, column: str, size: int):
-    """facet_query's day facet of `column`, as _DAY_FACET_SQL counts it: for a selection of
-    one organisation's live rows and nothing else, on a mirror of canonical timestamps."""
-    table = quote_identifier(selection.table)
-    sql = _DAY_FACET_SQL.format(table=table, column=quote_identifier(column))
-    return sql, {"org_id": selection.org_id, "facet_size": size}
+def _range_facet_sql(selection: Selection, column: str, by_day: bool, select: str):
+    first, after, within = _RANGE_FACET_SHAPES[by_day]
+    table, quoted = quote_identifier(selection.table), quote_identifier(column)
+    select = select.format(table=table, within=within.format(c=quoted))
+    return _RANGE_FACET_SQL.format(
+        table=table, column=quoted, first=first.format(c=quoted), after=after, select=select
+    )
+
+
+def range_facet_values_query(selection: Selection, column: str, by_day: bool):
+    """SQL and parameters for how many values (or days) range_facet_query would count, up to
+    RANGE_FACET_VALUES + 1: seeks alone."""
+    select = "SELECT count(*) FROM facet_values WHERE v IS NOT NULL"
+    sql = _range_facet_sql(selection, column, by_day, select)
+    return sql, {"org_id": selection.org_id, "most_values": RANGE_FACET_VALUES}
+
+
+def range_facet_query(selection: Selection, column: str, size: int, by_day: bool):
+    """facet_query's facet of `column`, as _RANGE_FACET_SQL counts it: for a selection of one
+    organisation's live rows and nothing else, on the column's index (by day: a mirror of
+    canonical timestamps), when range_facet_values_query finds few enough values."""
+    sql = _range_facet_sql(selection, column, by_day, _RANGE_FACET_COUNTS)
+    params = {"org_id": selection.org_id, "facet_size": size, "most_values": RANGE_FACET_VALUES}
+    return sql, params
 
 
 def timestamps_form_queries(table: str):
