@@ -35,7 +35,7 @@ class Limits:
     tested by setting these low (see `replace_config`)."""
 
     # A page of a search whose index matches at most this many rows in the whole table reads
-    # them first (see batches.with_search_plan).
+    # them first (see plans.with_search_plan).
     page_matches: int = 10_000
     # A whole export of such a search lists them first (see batches.listed_batches); past
     # this many, listing them could outrun Datasette's time limit.
@@ -47,7 +47,7 @@ class Limits:
     # this many, and says "more than" past it.
     count_limit: int = 10_000
     # A table of at most this many rows may be scanned whole, in storage order, for a filter
-    # no index serves (see batches.rows_to_scan): 0.25 s a million rows here, so within
+    # no index serves (see plans.rows_to_scan): 0.25 s a million rows here, so within
     # Datasette's default time limit of a second on a host twice as slow.
     scan_rows: int = 2_000_000
 

@@ -22,9 +22,9 @@ from support.plans import table_row_reads
 from support.sellers import ROOT
 
 from datasette_seller_export.config import Limits, replace_config
-from datasette_seller_export.engine.batches import plan_selection, rows_to_scan, with_filter_plan
 from datasette_seller_export.engine.database import threaded_execute
 from datasette_seller_export.engine.functions import register_functions
+from datasette_seller_export.engine.plans import plan_selection, rows_to_scan, with_filter_plan
 from datasette_seller_export.engine.queries import (
     RANGE_FACET_VALUES,
     batch_query,

@@ -59,7 +59,7 @@ async def test_every_sort_pages_and_exports_in_the_oracles_order(
     params=["few matches: listed", "pages check names, exports list", "all walk the index"]
 )
 def search_plan(request):
-    """Limits for every plan of a search through the index (see batches.with_search_plan and
+    """Limits for every plan of a search through the index (see plans.with_search_plan and
     paging._fetch): its matches listed for pages and exports; pages checking names within
     their budget and exports listing; or, past every bound, the index walk everywhere."""
     if request.param == "few matches: listed":

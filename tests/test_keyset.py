@@ -7,7 +7,8 @@ import pytest
 from support.plans import table_row_reads
 from support.sellers import build_sellers_db
 
-from datasette_seller_export.engine.batches import iter_batches, ranged_batches, with_search_plan
+from datasette_seller_export.engine.batches import iter_batches, ranged_batches
+from datasette_seller_export.engine.plans import with_search_plan
 from datasette_seller_export.engine.queries import batch_query, boundary_query
 from datasette_seller_export.engine.schema import SORTABLE_COLUMNS, sqlite_version_problem
 from datasette_seller_export.engine.selection import (

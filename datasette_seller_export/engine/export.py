@@ -6,11 +6,12 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import AsyncIterator
 
-from .batches import Execute, iter_batches, plan_selection
+from .batches import Execute, iter_batches
 from .compression import IDENTITY, compressed
 from .database import threaded_execute
 from .encoders import UTF8_BOM, Format
 from .functions import register_functions
+from .plans import plan_selection
 from .selection import Selection
 
 # A search through the trigram index whose matches are too many to list costs each batch query

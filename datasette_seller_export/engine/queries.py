@@ -9,7 +9,7 @@ no value in the sort column come after all others; a row-value comparison is fal
 so a batch that reaches them reads on with a second, equally indexed walk, which reads only as
 many rows as the first one fell short of the batch.
 
-A search whose matches are listed (see batches.with_search_plan) is exported another way: its
+A search whose matches are listed (see plans.with_search_plan) is exported another way: its
 rows are listed in order once (match_list_query), then looked up by rowid batch by batch
 (listed_batch_query).
 """

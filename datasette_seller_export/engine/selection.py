@@ -54,7 +54,7 @@ class Search:
     With an FTS5 trigram index (`fts_table`) and a term of three characters or more, the
     index finds the rows; otherwise each row of the organisation is checked with
     `seller_export_fold`, which folds case as the index does. `matches`, once
-    `batches.with_search_plan` has counted few enough, is the JSON array of the rowids the
+    `plans.with_search_plan` has counted few enough, is the JSON array of the rowids the
     index matched in the whole table.
     """
 
@@ -149,10 +149,10 @@ class Selection:
     (un)flagged ones, only those a `Search` matches and only those every `Filter` keeps;
     `columns` are the exported columns to write, in the allowlist's order.
 
-    `driving_filter`, once `batches.with_filter_plan` has counted few enough rows for it, is
+    `driving_filter`, once `plans.with_filter_plan` has counted few enough rows for it, is
     the index of the filter whose own index reads the rows (and they are sorted). With `scan`,
     the whole table is read in storage order and the rows every filter keeps are sorted
-    (batches.scan_pays says when). Otherwise the sort's index is walked and each filter
+    (plans.rows_to_scan says when). Otherwise the sort's index is walked and each filter
     checked on the rows it passes."""
 
     table: str

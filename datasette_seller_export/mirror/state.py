@@ -9,7 +9,7 @@ from ..engine.schema import STATE_TABLE, TIMESTAMPS_CANONICAL
 
 # TIMESTAMPS_CANONICAL: every timestamp of the table is in the form of `timestamps.canonical`,
 # set by every writer, so that a mirror written before the rule is rewritten once, and never
-# scanned again; and a date facet counts days on the index (batches.plan_facet).
+# scanned again; and a date facet counts days on the index (plans.planned_facet_query).
 FIELDS = ("timestamps", "source", "high_water_mark", "synced_at")
 
 _CREATE = f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (

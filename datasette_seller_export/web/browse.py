@@ -8,10 +8,10 @@ import urllib.parse
 from datasette.utils.asgi import Response
 
 from ..config import get_config
-from ..engine.batches import walk_or_scan
 from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan
 from ..engine.organisations import natural_key, nearest
+from ..engine.plans import walk_or_scan
 from ..engine.queries import count_query
 from ..engine.schema import EXPORTED_COLUMNS, SORTABLE_COLUMNS
 from ..engine.selection import DEFAULT_SORT, FILTER_OPERATORS, FILTERABLE_COLUMNS

@@ -7,7 +7,7 @@ import urllib.parse
 
 from datasette.database import QueryInterrupted
 
-from ..engine.batches import planned_facet_query
+from ..engine.plans import planned_facet_query
 from ..engine.schema import BOOLEAN_COLUMNS, EXPORTED_COLUMNS
 from ..engine.selection import DATED_COLUMN, ParameterError
 from .params import parse_size, path_with_query

@@ -7,8 +7,9 @@ from typing import Optional
 
 from datasette.database import QueryInterrupted
 
-from ..engine.batches import fetch_batch, walk_or_scan
+from ..engine.batches import fetch_batch
 from ..engine.encoders import FORMATS
+from ..engine.plans import walk_or_scan
 from ..engine.selection import Selection
 from .facets import facet_pairs
 from .params import query_pairs, url_with_query
@@ -39,7 +40,7 @@ async def _fetch(execute, selection, limits, *batch):
     common long before that. For a term this organisation rarely holds, the check would read
     on through the organisation: it gets `name_check_budget` (Limits) and, past it, the index
     walk runs. A filter no index serves is checked on the walk, or by a scan past a budget
-    (batches.walk_or_scan). Either way the page is the same."""
+    (plans.walk_or_scan). Either way the page is the same."""
     search = selection.search
     if search is not None and search.uses_index and search.matches is None:
         by_name = replace(selection, search=replace(search, fts_table=None))

@@ -14,7 +14,8 @@ from datasette.views.base import DatasetteError
 
 from ..config import Config, get_config
 from ..engine import database
-from ..engine.batches import Execute, plan_selection
+from ..engine.batches import Execute
+from ..engine.plans import plan_selection
 from ..engine.selection import Criteria, ParameterError, Selection, parse_criteria
 from ..permissions import READ, Access, ScopeError, access_for, resolve_org
 from .facets import FACET_PARAMETERS, FACET_SIZE_PARAMETER, parse_facets
@@ -102,7 +103,7 @@ async def resolve_request(
 ) -> SellerRequest:
     """The checks every seller view makes, in order: method, configuration, permission,
     parameters, organisation, paging token; then the search's plan, for a page or, with
-    `for_export`, a whole export (see batches.plan_selection). `accepts` names the
+    `for_export`, a whole export (see plans.plan_selection). `accepts` names the
     parameters the view takes beyond the criteria (which a NO_ORG view does not take), each
     once; a `faceted` view takes `_facet`, `_facet_date` and `_facet_size` too.
     """
@@ -164,7 +165,7 @@ async def resolve_request(
     )
     if selection is not None and request.method != "HEAD":  # HEAD reads nothing
         limits = config.limits
-        # A page or a count finds for itself whether to scan (batches.walk_or_scan).
+        # A page or a count finds for itself whether to scan (plans.walk_or_scan).
         most, scan_rows = (
             (limits.export_matches, limits.scan_rows) if for_export else (limits.page_matches, 0)
         )
