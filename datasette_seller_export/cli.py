@@ -227,7 +227,8 @@ def export_command(
     except ParameterError as error:
         raise click.BadParameter(str(error), param_hint="--filter/--col/--nocol") from None
     criteria = replace(narrowed, org_id=org_id, flagged=flagged, search=search or None, sort=sort)
-    planned_by = (Limits().export_matches, Limits().scan_rows)
+    limits = Limits()
+    planned_by = (limits.export_matches, limits.scan_rows)
     try:
         selection, total = _read_selection(db_path, table, criteria, count=output is not None)
         plan = ExportPlan(

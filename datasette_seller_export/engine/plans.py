@@ -204,8 +204,8 @@ async def planned_facet_query(
     organisation alone on an indexed column counts its values' ranges on the index
     (queries.range_facet_query) when they are few enough, and by day when the mirror's
     timestamps are canonical; any other reads the rows as _plan_facet says."""
-    alone = selection.driving_filter is None and not selection.scan
-    if alone and column in SORTABLE_COLUMNS and _only_the_organisation(selection):
+    # Nothing but the organisation: no filter, so no driving filter or scan either.
+    if column in SORTABLE_COLUMNS and _only_the_organisation(selection):
         ranges = not by_day or await _timestamps_are_canonical(execute, selection.table)
         if ranges:
             found = (await execute(*range_facet_values_query(selection, column, by_day)))[0][0]

@@ -434,15 +434,15 @@ def facet_query(selection: Selection, column: str, size: int, by_day=False):
 # the day, `d`, up to the next day's, `date(d, '+1 day')`.
 _RANGE_FACET_SQL = """WITH RECURSIVE facet_values(v, n) AS (
     SELECT {first}, 1 FROM {table}
-    WHERE org_id = :org_id AND deleted_at IS NULL AND {column} IS NOT NULL
+    WHERE org_id = :org_id AND {live} AND {column} IS NOT NULL
     UNION ALL
     SELECT (SELECT {first} FROM {table}
-            WHERE org_id = :org_id AND deleted_at IS NULL AND {column} {after}), n + 1
+            WHERE org_id = :org_id AND {live} AND {column} {after}), n + 1
     FROM facet_values WHERE v IS NOT NULL AND n <= :most_values
 )
 {select}"""
 _RANGE_FACET_COUNTS = """SELECT v AS value, (SELECT count(*) FROM {table}
-                    WHERE org_id = :org_id AND deleted_at IS NULL AND {within}) AS count
+                    WHERE org_id = :org_id AND {live} AND {within}) AS count
 FROM facet_values WHERE v IS NOT NULL ORDER BY count DESC, value LIMIT :facet_size + 1"""
 _RANGE_FACET_SHAPES = {  # by_day: (the first value, past the last one, within one)
     False: ("min({c})", "> v", "{c} = v"),
@@ -460,9 +460,14 @@ RANGE_FACET_VALUES = 1_000
 def _range_facet_sql(selection: Selection, column: str, by_day: bool, select: str):
     first, after, within = _RANGE_FACET_SHAPES[by_day]
     table, quoted = quote_identifier(selection.table), quote_identifier(column)
-    select = select.format(table=table, within=within.format(c=quoted))
+    select = select.format(table=table, live=LIVE_ROWS, within=within.format(c=quoted))
     return _RANGE_FACET_SQL.format(
-        table=table, column=quoted, first=first.format(c=quoted), after=after, select=select
+        table=table,
+        live=LIVE_ROWS,
+        column=quoted,
+        first=first.format(c=quoted),
+        after=after,
+        select=select,
     )
 
 

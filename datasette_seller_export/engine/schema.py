@@ -82,6 +82,7 @@ ID_TYPES = {"text": "TEXT", "integer": "BIGINT"}
 # batch boundary then reads an index alone, where a full index would send it to each table
 # row to check `deleted_at` (ten to twenty times slower, docs/benchmarks.md#filters-and-facets).
 # SQLite uses a partial index only for a query whose WHERE holds this very term.
+LIVE_ROWS = "deleted_at IS NULL"
 DEFAULT_SORT_COLUMN = "created_at"
 SORTABLE_COLUMNS = (
     DEFAULT_SORT_COLUMN,
@@ -94,7 +95,6 @@ SORTABLE_COLUMNS = (
 # The columns search looks in, through an FTS5 index with the trigram tokenizer (SQLite
 # 3.34+), whose triggers keep it current for every writer of the mirror.
 SEARCHED_COLUMNS = ("display_name", "normalized_name")
-LIVE_ROWS = "deleted_at IS NULL"
 
 
 def quote_identifier(name):
@@ -125,8 +125,8 @@ def sort_index_sql(table, column):
 
 
 def _ensure_sort_index(db: sqlite_utils.Database, table, column):
-    """Create the sort index on `column`, or rebuild one made before the indexes held live
-    rows only; returns what it did, or None."""
+    """Create the sort index on `column`, or rebuild one of another form (an earlier
+    release's: every row in it, or without created_at); returns what it did, or None."""
     name = sort_index_name(table, column)
     row = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", [name]
