@@ -4,17 +4,23 @@ and `.mode json` writing the same rows in the same order.
 
     python benchmarks/encoder.py                  # the demo and plain data of run.py, 3 runs
     python benchmarks/encoder.py --shapes plain --runs 5
+    python benchmarks/encoder.py --instructions 20000    # counted by valgrind, repeatable
 
 The batch query is the default order's, as an export's first batch is built, with a limit
 that holds the whole organisation, so one statement encodes every row; its parameters are
 written into it as SQL literals. `seller_export_real_text` (Python's float repr, called only
 for the rare floats `%!.15g` cannot write exactly) is not in the shell: `printf('%!.17g', x)`
-stands in for it. Figures are the shell process's user CPU (from the kernel's accounting of
-the child), medians of --runs runs; the ratio is the plugin's SQL over the shell's writer.
+stands in for it. Each format runs twice: with the general expressions, which any table
+takes, and with the typed ones of a STRICT table (which `init` makes the mirror: the
+general ones run on it as well, so both read the same file). Figures are the shell
+process's user CPU (from the kernel's accounting of the child), medians of --runs runs, or
+with --instructions the instructions valgrind counts; the ratio is the plugin's SQL over the
+shell's writer.
 """
 
 import argparse
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -41,9 +47,10 @@ def literal(value):
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def encoder_sql(fmt, org, rows):
-    """The format's batch SQL for all `rows` of `org`, parameters written in."""
-    row_sql = FORMATS[fmt].row_sql()  # every column, formulas escaped: the defaults
+def encoder_sql(fmt, org, rows, typed):
+    """The format's batch SQL for all `rows` of `org`, parameters written in: with the
+    typed expressions of a STRICT table, or the general ones any table can take."""
+    row_sql = FORMATS[fmt].row_sql(typed=typed)  # every column, formulas escaped: the defaults
     sql, params = batch_query(
         Selection("sellers", org), row_sql, rows, separator=FORMATS[fmt].separator
     )
@@ -58,6 +65,38 @@ def shell_sql(org):
         f"SELECT {COLUMNS} FROM sellers WHERE org_id = {literal(org)} AND deleted_at IS NULL"
         " ORDER BY created_at DESC, id DESC"
     )
+
+
+def count_instructions(db_path, script):
+    """The instructions (callgrind's Ir) one `sqlite3` run of `script` executes: the same
+    count on every run, however busy the machine, where CPU seconds vary by a third here."""
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", "sqlite3", db_path],
+        input=script.encode(),
+        capture_output=True,
+        check=True,
+    )
+    return int(re.search(rb"Collected : (\d+)", out.stderr).group(1))
+
+
+def instructions_per_row(db_path, org, rows):
+    """Each format's instructions per row over the first `rows` of `org`, the shell's writer
+    and the plugin's SQL (general and STRICT), less those of starting the shell."""
+    start = count_instructions(db_path, "SELECT 1;\n")
+    results = []
+    for fmt in FORMATS:
+        mode = SHELL_MODES[fmt]
+        scripts = {
+            "general": f".mode list\n{encoder_sql(fmt, org, rows, False)};\n",
+            "strict": f".mode list\n{encoder_sql(fmt, org, rows, True)};\n",
+            "shell": f".mode {mode}\n{shell_sql(org)} LIMIT {rows};\n",
+        }
+        per_row = {
+            name: (count_instructions(db_path, script) - start) / rows
+            for name, script in scripts.items()
+        }
+        results.append((fmt, mode, per_row))
+    return results
 
 
 def run_shell(db_path, script):
@@ -76,7 +115,8 @@ def measure(db_path, org, rows, runs):
     for fmt in FORMATS:
         mode = SHELL_MODES[fmt]
         scripts = {
-            "plugin": f".mode list\n{encoder_sql(fmt, org, rows)};\n",
+            "general": f".mode list\n{encoder_sql(fmt, org, rows, False)};\n",
+            "strict": f".mode list\n{encoder_sql(fmt, org, rows, True)};\n",
             "shell": f".mode {mode}\n{shell_sql(org)};\n",
         }
         cpu = {name: [] for name in scripts}
@@ -85,8 +125,7 @@ def measure(db_path, org, rows, runs):
             for name, script in scripts.items():
                 seconds, size[name] = run_shell(db_path, script)
                 cpu[name].append(seconds)
-        plugin, shell = (statistics.median(cpu[name]) for name in ("plugin", "shell"))
-        results.append((fmt, mode, plugin, shell, size))
+        results.append((fmt, mode, {name: statistics.median(cpu[name]) for name in cpu}, size))
     return results
 
 
@@ -96,15 +135,25 @@ def main():
     )
     parser.add_argument("--shapes", default="demo,plain")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="count instructions (valgrind) over the first ROWS rows instead of CPU seconds",
+    )
     args = parser.parse_args()
     ensure_tool("sqlite3", "sqlite3")
+    if args.instructions:
+        ensure_tool("valgrind", "valgrind")
     shapes = {
         "demo": lambda: build_database(1_000_000, 20, 1),
         "plain": lambda: build_database(1_000_000, 5, None, shape="plain"),
     }
+    unit = "instructions a row" if args.instructions else "CPU s"
     print(
-        "| data | organisation (live rows) | format | plugin's SQL, CPU s | shell's"
-        " `.mode`, CPU s | ratio | bytes, plugin / shell |"
+        f"| data | organisation (live rows) | format | shell's `.mode`, {unit} | plugin's SQL"
+        " (ratio): any table | STRICT table | bytes, plugin / shell |"
     )
     print("|---|---|---|---|---|---|---|")
     for shape in args.shapes.split(","):
@@ -116,11 +165,24 @@ def main():
         )
         counts = live_counts(db_path)
         org = max(counts, key=counts.get)
-        for fmt, mode, plugin, shell, size in measure(db_path, org, counts[org], args.runs):
+        if args.instructions:
+            for fmt, mode, per_row in instructions_per_row(db_path, org, args.instructions):
+                shell = per_row["shell"]
+                print(
+                    f"| {shape} | {org} (first {args.instructions:,}) | {fmt} |"
+                    f" {mode}: {shell:,.0f} |"
+                    f" {per_row['general']:,.0f} ({per_row['general'] / shell:.2f}) |"
+                    f" {per_row['strict']:,.0f} ({per_row['strict'] / shell:.2f}) | |",
+                    flush=True,
+                )
+            continue
+        for fmt, mode, cpu, size in measure(db_path, org, counts[org], args.runs):
+            shell = cpu["shell"]
             print(
-                f"| {shape} | {org} ({counts[org]:,}) | {fmt} | {plugin:.2f} |"
-                f" {mode}: {shell:.2f} | {plugin / shell:.2f} |"
-                f" {size['plugin']:,} / {size['shell']:,} |",
+                f"| {shape} | {org} ({counts[org]:,}) | {fmt} | {mode}: {shell:.2f} |"
+                f" {cpu['general']:.2f} ({cpu['general'] / shell:.2f}) |"
+                f" {cpu['strict']:.2f} ({cpu['strict'] / shell:.2f}) |"
+                f" {size['general']:,} / {size['shell']:,} |",
                 flush=True,
             )
 

@@ -31,7 +31,9 @@ from .engine.functions import register_functions
 from .engine.organisations import MAX_MIRROR_ORGS, mirror_orgs_sql, unknown_org_hint
 from .engine.queries import count_query
 from .engine.schema import (
+    NotStrictable,
     ensure_id_type,
+    ensure_strict,
     ensure_table,
     search_index,
     sqlite_version_problem,
@@ -82,14 +84,34 @@ def _integer_ids_option(function):
 @_integer_ids_option
 def init(db_path, table, integer_ids):
     """Create the sellers table, its sort indexes and its search index in DB, or add what an
-    existing mirror lacks. Safe to run again."""
+    existing mirror lacks (and rebuild one made before mirrors were STRICT, whose exports
+    cost more). Safe to run again."""
     db = sqlite_utils.Database(db_path)
+    rebuilt = False
     with db.atomic():
         changes = ensure_table(db, table, ids="integer" if integer_ids else "text")
         if integer_ids and ensure_id_type(db, table, "integer"):
             changes.append(f"ids of {table} now stored as integers")
+        try:
+            if ensure_strict(db, table):
+                changes.append(f"rebuilt table {table} as STRICT, so exports need no type checks")
+                rebuilt = True
+        except NotStrictable as error:
+            click.echo(
+                f"left table {table} as it is, not STRICT: {error}; exports check each"
+                " value's type (fix that column's values and run init again to skip that)",
+                err=True,
+            )
     for change in changes:
         click.echo(change)
+    if rebuilt:
+        (free,) = db.execute(
+            "SELECT freelist_count * page_size FROM pragma_freelist_count, pragma_page_size"
+        ).fetchone()
+        click.echo(
+            f"the old table's {free / 1e6:,.0f} MB are free pages in {db_path} now;"
+            " `sqlite3 DB VACUUM` gives them back (it needs that much free disk again)"
+        )
     if not changes:
         click.echo(f"{db_path}: table {table} and its indexes are already in place")
 

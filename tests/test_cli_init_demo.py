@@ -14,6 +14,9 @@ from datasette_seller_export.engine.schema import (
     EXPORTED_COLUMNS,
     LIVE_ROWS,
     SORTABLE_COLUMNS,
+    STRICT_SUPPORTED,
+    ensure_table,
+    is_strict,
     sort_index_name,
 )
 
@@ -132,3 +135,71 @@ def test_demo_writes_again_into_its_own_file_but_not_after_an_import(tmp_path):
     assert run_cli("import", demo_db, dump).exit_code == 0
     result = run_cli("demo", demo_db, "--rows", 10)
     assert result.exit_code == 1 and "written by import of dump.ndjson" in result.output
+
+
+STRICT_ONLY = pytest.mark.skipif(not STRICT_SUPPORTED, reason="STRICT tables need SQLite 3.37")
+
+
+def _loose_mirror(path, rows):
+    """A mirror as an earlier release (or another writer) made it: not STRICT."""
+    db = sqlite_utils.Database(path)
+    ensure_table(db, strict=False)
+    db["sellers"].insert_all(rows)
+    return db
+
+
+@STRICT_ONLY
+def test_init_rebuilds_a_mirror_as_strict_keeping_rows_indexes_and_search(tmp_path):
+    path = str(tmp_path / "m.db")
+    rows = [
+        {"id": f"s{n}", "org_id": "o", "display_name": f"Seller {n}", "feedback_percent": 98}
+        for n in range(50)
+    ]
+    db = _loose_mirror(path, rows)
+    db["sellers"].delete("s7")  # a rowid gap the copy must keep
+    before = db.execute("SELECT rowid, * FROM sellers ORDER BY rowid").fetchall()
+    attached = db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'sellers'").fetchall()
+    db.close()
+    result = run_cli("init", path)
+    assert result.exit_code == 0
+    assert "rebuilt table sellers as STRICT" in result.output, result.output
+    db = sqlite_utils.Database(path)
+    assert is_strict(db.conn, "sellers")
+    assert db.execute("SELECT rowid, * FROM sellers ORDER BY rowid").fetchall() == before
+    assert db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'sellers'").fetchall() == (
+        attached
+    )
+    # The search index's triggers still follow the rows, by their kept rowids.
+    db["sellers"].insert({"id": "new", "org_id": "o", "display_name": "Brand new"})
+    found = "SELECT rowid FROM sellers_fts WHERE sellers_fts MATCH ?"
+    rowid = "SELECT rowid FROM sellers WHERE id = ?"
+    assert db.execute(found, ['"rand new"']).fetchall() == db.execute(rowid, ["new"]).fetchall()
+    assert db.execute(found, ['"Seller 49"']).fetchall() == db.execute(rowid, ["s49"]).fetchall()
+    assert "already in place" in run_cli("init", path).output
+
+
+@STRICT_ONLY
+def test_init_leaves_a_mirror_whose_values_do_not_fit_as_it_is_and_says_why(tmp_path):
+    path = str(tmp_path / "m.db")
+    db = _loose_mirror(path, [{"id": "a", "org_id": "o", "times_seen": 3}])
+    db.execute("INSERT INTO sellers (id, org_id, times_seen) VALUES ('b', 'o', 'many')")
+    db.conn.commit()
+    db.close()
+    result = run_cli("init", path)
+    assert result.exit_code == 0
+    assert "left table sellers as it is, not STRICT" in result.output
+    assert "sellers.times_seen" in result.output
+    db = sqlite_utils.Database(path)
+    assert not is_strict(db.conn, "sellers")
+    assert db.execute("SELECT id, times_seen FROM sellers ORDER BY id").fetchall() == [
+        ("a", 3),
+        ("b", "many"),
+    ]
+    assert "sellers_rebuilt" not in db.table_names()
+
+
+def test_a_new_mirror_is_strict_where_sqlite_allows_it(tmp_path):
+    path = str(tmp_path / "m.db")
+    run_cli("init", path)
+    with closing(sqlite3.connect(path)) as conn:
+        assert is_strict(conn, "sellers") == STRICT_SUPPORTED

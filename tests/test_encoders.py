@@ -11,12 +11,18 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from datasette_seller_export.engine.encoders import (
+    FORMATS,
     csv_cell_sql,
     json_object_sql,
     json_value_sql,
 )
 from datasette_seller_export.engine.functions import real_text, register_functions
-from datasette_seller_export.engine.schema import EXPORTED_COLUMNS
+from datasette_seller_export.engine.schema import (
+    COLUMN_TYPES,
+    EXPORTED_COLUMNS,
+    STRICT_SUPPORTED,
+    create_table_sql,
+)
 
 # Text as SQLite can store it (no lone surrogates), every control character included.
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
@@ -158,3 +164,57 @@ def test_a_nul_character_never_truncates_a_csv_line(conn, name):
             + "\r\n"
         ).encode()
     )
+
+
+# Each exported column's values as a STRICT table holds them: its declared type, or NULL.
+strict_rows = st.fixed_dictionaries(
+    {
+        column: st.one_of(
+            st.none(),
+            {
+                str: texts,
+                int: st.integers(-(2**63), 2**63 - 1),
+                float: st.floats(allow_nan=False),
+            }[COLUMN_TYPES[column]],
+        )
+        for column in EXPORTED_COLUMNS
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def strict_conn():
+    connection = sqlite3.connect(":memory:")
+    register_functions(connection)
+    connection.execute(create_table_sql("sellers", strict=True))
+    yield connection
+    connection.close()
+
+
+@pytest.mark.skipif(not STRICT_SUPPORTED, reason="STRICT tables need SQLite 3.37")
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(strict_rows, min_size=1, max_size=4),
+    fmt=st.sampled_from(sorted(FORMATS)),
+    escape=st.booleans(),
+    columns=st.lists(st.sampled_from(EXPORTED_COLUMNS), min_size=1, unique=True),
+)
+def test_typed_rows_of_a_strict_table_equal_the_general_ones(
+    strict_conn, rows, fmt, escape, columns
+):
+    """The typed expressions leave out only the dispatch a STRICT table makes needless."""
+    columns = tuple(c for c in EXPORTED_COLUMNS if c in columns)
+    conn = strict_conn
+    conn.execute("DELETE FROM sellers")
+    conn.executemany(
+        f"INSERT INTO sellers (id, org_id, {', '.join(EXPORTED_COLUMNS)})"
+        f" VALUES (?, 'o', {', '.join('?' * len(EXPORTED_COLUMNS))})",
+        [(str(i), *(row[c] for c in EXPORTED_COLUMNS)) for i, row in enumerate(rows)],
+    )
+    general, typed = (
+        conn.execute(
+            f"SELECT {FORMATS[fmt].row_sql(escape, columns, typed)} FROM sellers ORDER BY id"
+        ).fetchall()
+        for typed in (False, True)
+    )
+    assert typed == general

@@ -4,10 +4,22 @@ import json
 import re
 
 import pytest
+import sqlite_utils
 from support.oracle import INTERNAL, expected_export, expected_rows
 from support.sellers import ROOT, build_sellers_db
 
 from datasette_seller_export.config import DEFAULT_BATCH_SIZE
+from datasette_seller_export.engine.database import threaded_execute
+from datasette_seller_export.engine.functions import register_functions
+from datasette_seller_export.engine.plans import strictly_typed_table
+from datasette_seller_export.engine.schema import (
+    COLUMN_TYPES,
+    DECLARED_TYPES,
+    STRICT_SUPPORTED,
+    create_table_sql,
+)
+
+DECLARED_COLUMNS = [(column, DECLARED_TYPES[kind]) for column, kind in COLUMN_TYPES.items()]
 
 FORMATS = ["csv", "json", "ndjson"]
 
@@ -155,3 +167,27 @@ async def test_empty_exports(ds, fmt, empty):
             assert response.text.count("\r\n") == 1
         else:
             assert response.text == empty
+
+
+@pytest.mark.asyncio
+async def test_a_strict_mirror_exports_through_the_typed_encoders_the_same_bytes(
+    make_datasette, tmp_path
+):
+    sizes = {"o1": 2 * DEFAULT_BATCH_SIZE + 3}
+    strict = build_sellers_db(tmp_path / "strict.db", sizes, seed=5)
+    loose = build_sellers_db(tmp_path / "loose.db", sizes, seed=5, strict=False)
+    any_typed = str(tmp_path / "any.db")
+    db = sqlite_utils.Database(any_typed)
+    columns = [(c, "ANY" if c == "times_seen" else t) for c, t in DECLARED_COLUMNS]
+    db.execute(create_table_sql("sellers", columns=columns, strict=True))
+    for path, typed in ((strict, STRICT_SUPPORTED), (loose, False), (any_typed, False)):
+        async with threaded_execute(str(path), 1, register_functions) as execute:
+            assert await strictly_typed_table(execute, "sellers") == typed, path
+    exports = {}
+    for path in (strict, loose):
+        ds = await make_datasette(path, root=True)
+        for fmt in FORMATS:
+            response = await ds.client.get(f"/export/sellers/{fmt}?org_id=o1", actor=ROOT)
+            assert response.text == expected_export(path, "o1", fmt), (path, fmt)
+            exports.setdefault(fmt, set()).add(response.content)
+    assert all(len(bodies) == 1 for bodies in exports.values())

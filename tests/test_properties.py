@@ -44,10 +44,10 @@ sellers = st.lists(
 )
 
 
-def make_db(rows):
+def make_db(rows, strict):
     path = tempfile.mkdtemp() + "/sellers.db"
     db = sqlite_utils.Database(path)
-    ensure_table(db)
+    ensure_table(db, strict=strict)
     db["sellers"].insert_all(rows)
     db.close()
     return path
@@ -55,6 +55,7 @@ def make_db(rows):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("parallel", [1, 2, 4])
+@pytest.mark.parametrize("strict", [True, False], ids=["strict", "any-typed"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rows=sellers,
@@ -64,9 +65,9 @@ def make_db(rows):
     org_id=st.sampled_from(ORGS),
 )
 def test_exports_and_api_equal_the_direct_query(
-    parallel, rows, batch_size, page_size, flagged, org_id
+    parallel, strict, rows, batch_size, page_size, flagged, org_id
 ):
-    path = make_db(rows)
+    path = make_db(rows, strict)
     plugin = {"batch_size": batch_size, "parallel_batches": parallel}
 
     async def check():

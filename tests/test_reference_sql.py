@@ -70,6 +70,15 @@ def test_row_expression(fmt):
     check(f"row-{fmt}.sql", header + layout(FORMATS[fmt].row_sql()))
 
 
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_row_expression_of_a_strict_table(fmt):
+    header = (
+        f"-- How one row of a STRICT table becomes its {fmt} bytes (default settings): no\n"
+        "-- dispatch on each value's storage class, which the table fixes.\n"
+    )
+    check(f"row-{fmt}-strict.sql", header + layout(FORMATS[fmt].row_sql(typed=True)))
+
+
 @pytest.mark.parametrize("name, selection, after", [(n, *v) for n, v in BATCHES.items()])
 def test_batch_query(name, selection, after):
     sql, params = batch_query(selection, ROW, BATCH_SIZE, after)

@@ -71,27 +71,47 @@ def _csv_text_sql(value, escape_formulas, nul_safe):
     )
 
 
-def _typed_sql(column, null, text):
-    """A CASE on the value's storage class, text first: the common case."""
-    return (
-        f"CASE typeof({column}) WHEN 'text' THEN {text(column)} WHEN 'null' THEN {null}"
-        f" WHEN 'integer' THEN CAST({column} AS TEXT) WHEN 'real' THEN {_real_sql(column)}"
-        f" ELSE {text(f'CAST({column} AS TEXT)')} END"
+def _typed_sql(column, null, text, typed=False):
+    """The cell of `column`: its text through `text`, NULL as `null` (None: left NULL, which
+    printf's %s writes as nothing), a number as Python writes it.
+
+    In general a CASE on the value's storage class, text first (the common case), since
+    SQLite lets any column hold any type. A STRICT table (`typed`) holds only the declared
+    type or NULL in each column, so the cell needs no dispatch: a seventh of the CSV row's
+    instructions, a seventh of JSON's (docs/benchmarks.md#encoder)."""
+    if not typed:
+        return (
+            f"CASE typeof({column}) WHEN 'text' THEN {text(column)} WHEN 'null' THEN {null}"
+            f" WHEN 'integer' THEN CAST({column} AS TEXT) WHEN 'real' THEN {_real_sql(column)}"
+            f" ELSE {text(f'CAST({column} AS TEXT)')} END"
+        )
+    kind = COLUMN_TYPES[column]
+    if kind is float:  # NULL must not reach _real_sql, whose fallback calls Python
+        return f"CASE WHEN {column} IS NULL THEN {null or 'NULL'} ELSE {_real_sql(column)} END"
+    # printf's %s writes an integer as CAST does.
+    value = text(column) if kind is str else column
+    return value if null is None else f"ifnull({value}, {null})"
+
+
+def csv_cell_sql(column, escape_formulas=True, nul_safe=False, typed=False):
+    """One CSV field: NULL empty, booleans true/false, numbers as Python writes them. A
+    typed cell is NULL for NULL where it goes into printf (not `nul_safe`), which writes
+    that as nothing."""
+    if column in BOOLEAN_COLUMNS:
+        return f"CASE WHEN {column} IS NULL THEN '' WHEN {column} THEN 'true' ELSE 'false' END"
+    null = None if typed and not nul_safe else "''"
+    return _typed_sql(
+        column, null, lambda value: _csv_text_sql(value, escape_formulas, nul_safe), typed
     )
 
 
-def csv_cell_sql(column, escape_formulas=True, nul_safe=False):
-    """One CSV field: NULL empty, booleans true/false, numbers as Python writes them."""
-    if column in BOOLEAN_COLUMNS:
-        return f"CASE WHEN {column} IS NULL THEN '' WHEN {column} THEN 'true' ELSE 'false' END"
-    return _typed_sql(column, "''", lambda value: _csv_text_sql(value, escape_formulas, nul_safe))
-
-
-def json_value_sql(column):
+def json_value_sql(column, typed=False):
     """One JSON value: NULL null, booleans true/false, text a JSON string."""
     if column in BOOLEAN_COLUMNS:
         return f"CASE WHEN {column} IS NULL THEN 'null' WHEN {column} THEN 'true' ELSE 'false' END"
-    return _typed_sql(column, "'null'", lambda value: f"json_quote({value})")
+    if typed and COLUMN_TYPES[column] is str:
+        return f"json_quote({column})"  # which writes NULL as null
+    return _typed_sql(column, "'null'", lambda value: f"json_quote({value})", typed)
 
 
 def _printf_blob_sql(template, values):
@@ -102,8 +122,8 @@ def _printf_blob_sql(template, values):
     return f"CAST(printf({literal}, {', '.join(values)}) AS BLOB)"
 
 
-def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS):
-    cells = [csv_cell_sql(column, escape_formulas) for column in columns]
+def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS, typed=False):
+    cells = [csv_cell_sql(column, escape_formulas, typed=typed) for column in columns]
     fast = _printf_blob_sql(",".join(["%s"] * len(cells)) + "\r\n", cells)
     # printf's %s stops at a NUL character. PostgreSQL text cannot hold one, but a mirror
     # might: such rows are joined with ||, which keeps every byte, so no cell is truncated.
@@ -113,7 +133,9 @@ def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS):
     )
     if not has_nul:  # no text column chosen: nothing can hold a NUL
         return fast
-    exact_cells = [csv_cell_sql(column, escape_formulas, nul_safe=True) for column in columns]
+    exact_cells = [
+        csv_cell_sql(column, escape_formulas, nul_safe=True, typed=typed) for column in columns
+    ]
     exact = (
         "CAST("
         + " || ',' || ".join(f"({cell})" for cell in exact_cells)
@@ -122,9 +144,9 @@ def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS):
     return f"CASE WHEN {has_nul} THEN {exact} ELSE {fast} END"
 
 
-def json_object_sql(terminator="", columns=EXPORTED_COLUMNS):
+def json_object_sql(terminator="", columns=EXPORTED_COLUMNS, typed=False):
     template = "{" + ",".join(f'"{column}":%s' for column in columns) + "}" + terminator
-    return _printf_blob_sql(template, [json_value_sql(column) for column in columns])
+    return _printf_blob_sql(template, [json_value_sql(column, typed) for column in columns])
 
 
 def csv_header(columns=EXPORTED_COLUMNS):
@@ -149,10 +171,11 @@ class Format:
     def prefix(self, columns=EXPORTED_COLUMNS):
         return csv_header(columns) if self.name == "csv" else self.opening
 
-    def row_sql(self, escape_formulas=True, columns=EXPORTED_COLUMNS):
+    def row_sql(self, escape_formulas=True, columns=EXPORTED_COLUMNS, typed=False):
+        """The SQL of one row's bytes; `typed` for a STRICT table (see _typed_sql)."""
         if self.name == "csv":
-            return csv_line_sql(escape_formulas, columns)
-        return json_object_sql("\n" if self.name == "ndjson" else "", columns)
+            return csv_line_sql(escape_formulas, columns, typed)
+        return json_object_sql("\n" if self.name == "ndjson" else "", columns, typed)
 
 
 FORMATS = {

@@ -20,7 +20,15 @@ from .queries import (
     table_rows_query,
     timestamps_form_queries,
 )
-from .schema import SORTABLE_COLUMNS, TIMESTAMPS_CANONICAL, sort_index_name
+from .schema import (
+    DECLARED_TYPES_SQL,
+    SORTABLE_COLUMNS,
+    TIMESTAMPS_CANONICAL,
+    listed_strict,
+    sort_index_name,
+    strict_table_sql,
+    strictly_typed,
+)
 from .selection import Selection
 
 # Walking an organisation's index reads its rows in the index's order, each a read at random
@@ -213,3 +221,13 @@ async def planned_facet_query(
                 return range_facet_query(selection, column, size, by_day)
     read_by = await _plan_facet(execute, selection, column, scan_rows)
     return facet_query(read_by, column, size, by_day)
+
+
+async def strictly_typed_table(execute: Execute, table: str) -> bool:
+    """Whether `table` holds in each exported column only its declared type or NULL (a STRICT
+    table: schema.strictly_typed), so that an export's encoders can skip the dispatch on each
+    value's type. Asked once per export: `init` may rebuild the table while Datasette runs."""
+    if not listed_strict(await execute(strict_table_sql(table), {}), table):
+        return False
+    declared = dict(await execute(DECLARED_TYPES_SQL, {"table": table}))
+    return strictly_typed(declared)

@@ -2,6 +2,7 @@
 indexes; the names of the tables beside it."""
 
 import sqlite_utils
+from sqlite_utils.utils import sqlite3  # pysqlite3 where installed, as sqlite-utils uses
 
 # What the mirror remembers about itself (see mirror/state.py); locked like the sellers table.
 STATE_TABLE = "seller_export_state"
@@ -181,16 +182,37 @@ def table_problem(db, table):
     return None
 
 
-def create_table_sql(table, id_type="text", columns=None):
+# STRICT tables (SQLite 3.37+) hold only each column's declared type, or NULL: an export of
+# one needs no CASE on each value's storage class (encoders._typed_sql). New mirrors are made
+# STRICT where the SQLite allows it; `init` rebuilds an existing one (ensure_strict).
+STRICT_SQLITE_VERSION = (3, 37, 0)
+STRICT_SUPPORTED = sqlite3.sqlite_version_info >= STRICT_SQLITE_VERSION
+
+
+def strict_type(declared):
+    """The STRICT column type with the affinity SQLite gives `declared` (its rules in
+    order): INT rather than INTEGER, which would make an `id INTEGER PRIMARY KEY` the rowid;
+    ANY for NUMERIC and untyped columns, which keeps each value as it is."""
+    upper = declared.upper()
+    if "INT" in upper:
+        return "INT"
+    if any(word in upper for word in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if any(word in upper for word in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "ANY"
+
+
+def create_table_sql(table, id_type="text", columns=None, strict=STRICT_SUPPORTED):
     """The CREATE TABLE of a mirror whose ids are of `id_type` (see ID_TYPES). `columns` are
     `(name, declared type)` pairs, for a mirror that has more than COLUMN_TYPES."""
     if columns is None:
         columns = [(column, DECLARED_TYPES[kind]) for column, kind in COLUMN_TYPES.items()]
     definitions = []
     for column, declared in columns:
-        definition = (
-            f"{quote_identifier(column)} {ID_TYPES[id_type] if column == 'id' else declared}"
-        )
+        if column == "id":
+            declared = ID_TYPES[id_type]
+        definition = f"{quote_identifier(column)} {strict_type(declared) if strict else declared}"
         if column == "id":
             definition += " PRIMARY KEY"
         if column in NOT_NULL_COLUMNS:
@@ -198,7 +220,39 @@ def create_table_sql(table, id_type="text", columns=None):
         if column in DEFAULTS:
             definition += f" DEFAULT {DEFAULTS[column]}"
         definitions.append(definition)
-    return f"CREATE TABLE {quote_identifier(table)} (\n   " + ",\n   ".join(definitions) + "\n)"
+    return (
+        f"CREATE TABLE {quote_identifier(table)} (\n   "
+        + ",\n   ".join(definitions)
+        + ("\n) STRICT" if strict else "\n)")
+    )
+
+
+def strict_table_sql(table):
+    """PRAGMA table_list of `table`: its rows say (schema, name, type, ncol, wr, strict).
+    Older SQLite ignores the pragma and returns none."""
+    return f"PRAGMA main.table_list({quote_identifier(table)})"
+
+
+def listed_strict(rows, table):
+    """Whether strict_table_sql's rows say that `table` is STRICT."""
+    return any(row[1] == table and row[5] for row in rows)
+
+
+def is_strict(conn, table):
+    return listed_strict(conn.execute(strict_table_sql(table)).fetchall(), table)
+
+
+DECLARED_TYPES_SQL = "SELECT name, type FROM pragma_table_info(:table)"
+
+
+def strictly_typed(declared):
+    """Whether every exported column of a STRICT table holds only the type COLUMN_TYPES gives
+    it, or NULL: its `declared` types ({column: type}) are those (not ANY)."""
+    wanted = {str: ("TEXT",), int: ("INT", "INTEGER"), float: ("REAL",)}
+    return all(
+        declared.get(column, "").upper() in wanted[COLUMN_TYPES[column]]
+        for column in EXPORTED_COLUMNS
+    )
 
 
 def id_type(db: sqlite_utils.Database, table):
@@ -207,13 +261,14 @@ def id_type(db: sqlite_utils.Database, table):
     return "integer" if "INT" in declared.upper() else "text"
 
 
-def retype_ids(db: sqlite_utils.Database, table, new_type):
-    """Rebuild `table` with its ids declared as `new_type`, keeping every row, its rowid (the
-    search index refers to rows by rowid), every column, and its indexes and triggers. In the
-    caller's transaction. A mirror made before ids were typed, from a bigint source, is
-    rebuilt once so that its ties sort as production's."""
+def rebuild_table(db: sqlite_utils.Database, table, id_type, strict):
+    """Rebuild `table` with its ids declared as `id_type`, STRICT or not, keeping every row,
+    its rowid (the search index refers to rows by rowid), every column, and its indexes and
+    triggers. In the caller's transaction. A mirror made before ids were typed, from a bigint
+    source, is rebuilt once so that its ties sort as production's; one made before mirrors
+    were STRICT, so that its exports need no dispatch on each value's type."""
     conn = db.conn
-    quoted, rebuilt = quote_identifier(table), f"{table}_retyped"
+    quoted, rebuilt = quote_identifier(table), f"{table}_rebuilt"
     columns = [(c.name, c.type) for c in db[table].columns]
     names = ", ".join(quote_identifier(name) for name, _ in columns)
     attached = conn.execute(
@@ -221,7 +276,7 @@ def retype_ids(db: sqlite_utils.Database, table, new_type):
         "AND sql IS NOT NULL",
         [table],
     ).fetchall()
-    conn.execute(create_table_sql(rebuilt, new_type, columns))
+    conn.execute(create_table_sql(rebuilt, id_type, columns, strict))
     # The column's affinity converts each id as it is copied: '8' becomes 8, and back.
     copy = f"INSERT INTO {quote_identifier(rebuilt)} (rowid, {names}) SELECT rowid, {names}"
     conn.execute(f"{copy} FROM {quoted}")
@@ -232,31 +287,60 @@ def retype_ids(db: sqlite_utils.Database, table, new_type):
 
 
 def ensure_id_type(db: sqlite_utils.Database, table, ids):
-    """Rebuild `table` with ids of type `ids` if they are declared otherwise (see retype_ids);
-    returns whether it did."""
+    """Rebuild `table` with ids of type `ids` if they are declared otherwise (see
+    rebuild_table); returns whether it did."""
     if id_type(db, table) == ids:
         return False
-    retype_ids(db, table, ids)
+    rebuild_table(db, table, ids, is_strict(db.conn, table))
     return True
 
 
-def ensure_table(db: sqlite_utils.Database, table: str = "sellers", indexes="all", ids="text"):
+class NotStrictable(Exception):
+    """A value of the table does not fit its column's STRICT type."""
+
+
+def ensure_strict(db: sqlite_utils.Database, table):
+    """Rebuild `table` as STRICT if it is not (and this SQLite has STRICT); returns whether it
+    did. Raises NotStrictable, the table left as it was, when a value does not fit its
+    column's type (text in an INTEGER column, a BLOB in a TEXT one): STRICT would refuse it."""
+    if not STRICT_SUPPORTED or is_strict(db.conn, table):
+        return False
+    db.conn.execute("SAVEPOINT seller_export_strict")
+    try:
+        rebuild_table(db, table, id_type(db, table), strict=True)
+    except sqlite3.IntegrityError as error:
+        db.conn.execute("ROLLBACK TO seller_export_strict")
+        raise NotStrictable(str(error).replace(f"{table}_rebuilt.", f"{table}.")) from None
+    finally:
+        db.conn.execute("RELEASE seller_export_strict")
+    return True
+
+
+def ensure_table(
+    db: sqlite_utils.Database,
+    table: str = "sellers",
+    indexes="all",
+    ids="text",
+    strict=STRICT_SUPPORTED,
+):
     """Create the table (its ids of type `ids`, see ID_TYPES), its sort indexes and its search
     index, or add what an existing mirror lacks. A bulk load into a new table is faster when
     its indexes are built once, after it: `indexes=None` creates none, "keyset" only the
-    default order's (what an export needs).
+    default order's (what an export needs). A new table is STRICT unless `strict` is false
+    (as a mirror made by another writer may be).
 
     Idempotent. Returns a list of what was changed, for the command line to report.
     """
     changes = []
     if not db[table].exists():
-        db.execute(create_table_sql(table, ids))
+        db.execute(create_table_sql(table, ids, strict=strict))
         changes.append(f"created table {table}" + (" with integer ids" if ids == "integer" else ""))
     else:
         present = {column.name for column in db[table].columns}
         for column, column_type in COLUMN_TYPES.items():
             if column not in present:
-                db[table].add_column(column, column_type)
+                # The type's name, not sqlite-utils' (FLOAT), which a STRICT table refuses.
+                db[table].add_column(column, DECLARED_TYPES[column_type])
                 changes.append(f"added column {table}.{column}")
     if indexes is None:
         return changes

@@ -33,7 +33,7 @@ class WriteSummary:
     unchanged: int = 0
     removed: int = 0
     rewritten: int = 0  # rows written before the timestamp rule whose timestamps were rewritten
-    retyped: str = ""  # the id type an existing mirror was rebuilt with (see schema.retype_ids)
+    retyped: str = ""  # the id type an existing mirror was rebuilt with (see schema.rebuild_table)
     indexes_built: list = field(default_factory=list)
     index_seconds: float = 0.0
 

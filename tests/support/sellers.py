@@ -72,8 +72,9 @@ def seller(rng, org_id, number, deleted=False):
     }
 
 
-def build_sellers_db(path, org_sizes, seed=0, deleted_per_org=3):
-    """A mirror at `path` with `org_sizes[org]` live sellers per org, plus soft-deleted ones."""
+def build_sellers_db(path, org_sizes, seed=0, deleted_per_org=3, strict=True):
+    """A mirror at `path` with `org_sizes[org]` live sellers per org, plus soft-deleted ones;
+    STRICT where SQLite allows, unless `strict` is false (as another writer's may be)."""
     rng = random.Random(seed)
     rows = []
     for org_id, size in org_sizes.items():
@@ -81,7 +82,7 @@ def build_sellers_db(path, org_sizes, seed=0, deleted_per_org=3):
         rows += [seller(rng, org_id, size + n, deleted=True) for n in range(deleted_per_org)]
     rng.shuffle(rows)
     db = sqlite_utils.Database(str(path))
-    ensure_table(db)
+    ensure_table(db, strict=strict)
     with db.atomic():
         db["sellers"].insert_all(rows, batch_size=500)
     db.close()
