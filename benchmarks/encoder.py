@@ -11,8 +11,9 @@ that holds the whole organisation, so one statement encodes every row; its param
 written into it as SQL literals. `seller_export_real_text` (Python's float repr, called only
 for the rare floats `%!.15g` cannot write exactly) is not in the shell: `printf('%!.17g', x)`
 stands in for it. Each format runs twice: with the general expressions, which any table
-takes, and with the typed ones of a STRICT table (which `init` makes the mirror: the
-general ones run on it as well, so both read the same file). Figures are the shell
+takes, and with those of a mirror the plugin made, STRICT and free of NUL characters (which
+`init` makes the benchmark's mirror: the general ones run on it as well, so both read the
+same file). Figures are the shell
 process's user CPU (from the kernel's accounting of the child), medians of --runs runs, or
 with --instructions the instructions valgrind counts; the ratio is the plugin's SQL over the
 shell's writer.
@@ -31,6 +32,7 @@ from run import COLUMNS, build_database, ensure_tool, live_counts
 from datasette_seller_export.engine.encoders import FORMATS
 from datasette_seller_export.engine.functions import REAL_TEXT_FUNCTION
 from datasette_seller_export.engine.queries import batch_query
+from datasette_seller_export.engine.schema import ANY_VALUES, MIRROR_VALUES
 from datasette_seller_export.engine.selection import Selection
 
 SHELL_MODES = {"csv": "csv", "json": "json", "ndjson": "json"}
@@ -47,10 +49,10 @@ def literal(value):
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def encoder_sql(fmt, org, rows, typed):
-    """The format's batch SQL for all `rows` of `org`, parameters written in: with the
-    typed expressions of a STRICT table, or the general ones any table can take."""
-    row_sql = FORMATS[fmt].row_sql(typed=typed)  # every column, formulas escaped: the defaults
+def encoder_sql(fmt, org, rows, rules):
+    """The format's batch SQL for all `rows` of `org`, parameters written in, leaving
+    unchecked what `rules` say the table guarantees."""
+    row_sql = FORMATS[fmt].row_sql(rules=rules)  # every column, formulas escaped: the defaults
     sql, params = batch_query(
         Selection("sellers", org), row_sql, rows, separator=FORMATS[fmt].separator
     )
@@ -87,8 +89,8 @@ def instructions_per_row(db_path, org, rows):
     for fmt in FORMATS:
         mode = SHELL_MODES[fmt]
         scripts = {
-            "general": f".mode list\n{encoder_sql(fmt, org, rows, False)};\n",
-            "strict": f".mode list\n{encoder_sql(fmt, org, rows, True)};\n",
+            "general": f".mode list\n{encoder_sql(fmt, org, rows, ANY_VALUES)};\n",
+            "strict": f".mode list\n{encoder_sql(fmt, org, rows, MIRROR_VALUES)};\n",
             "shell": f".mode {mode}\n{shell_sql(org)} LIMIT {rows};\n",
         }
         per_row = {
@@ -115,8 +117,8 @@ def measure(db_path, org, rows, runs):
     for fmt in FORMATS:
         mode = SHELL_MODES[fmt]
         scripts = {
-            "general": f".mode list\n{encoder_sql(fmt, org, rows, False)};\n",
-            "strict": f".mode list\n{encoder_sql(fmt, org, rows, True)};\n",
+            "general": f".mode list\n{encoder_sql(fmt, org, rows, ANY_VALUES)};\n",
+            "strict": f".mode list\n{encoder_sql(fmt, org, rows, MIRROR_VALUES)};\n",
             "shell": f".mode {mode}\n{shell_sql(org)};\n",
         }
         cpu = {name: [] for name in scripts}

@@ -15,6 +15,7 @@ from datasette_seller_export.engine.schema import (
     LIVE_ROWS,
     SORTABLE_COLUMNS,
     STRICT_SUPPORTED,
+    create_table_sql,
     ensure_table,
     is_strict,
     sort_index_name,
@@ -203,3 +204,28 @@ def test_a_new_mirror_is_strict_where_sqlite_allows_it(tmp_path):
     run_cli("init", path)
     with closing(sqlite3.connect(path)) as conn:
         assert is_strict(conn, "sellers") == STRICT_SUPPORTED
+
+
+@STRICT_ONLY
+def test_init_gives_a_strict_mirror_without_the_nul_checks_its_checks(tmp_path):
+    path = str(tmp_path / "m.db")
+    db = sqlite_utils.Database(path)
+    db.execute(create_table_sql("sellers", strict=False) + " STRICT")
+    db.close()
+    assert "rebuilt table sellers as STRICT" in run_cli("init", path).output
+    with closing(sqlite3.connect(path)) as conn:
+        with pytest.raises(sqlite3.IntegrityError, match="holds no NUL character"):
+            conn.execute("INSERT INTO sellers (id, org_id, platform) VALUES ('a', 'o', char(0))")
+    assert "already in place" in run_cli("init", path).output
+
+
+@STRICT_ONLY
+def test_init_leaves_a_mirror_with_a_nul_in_a_name_as_it_is(tmp_path):
+    path = str(tmp_path / "m.db")
+    db = _loose_mirror(path, [{"id": "a", "org_id": "o", "display_name": "nul\x00inside"}])
+    db.close()
+    result = run_cli("init", path)
+    assert "left table sellers as it is, not STRICT" in result.output
+    assert "display_name holds no NUL character" in result.output
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT display_name FROM sellers").fetchone() == ("nul\x00inside",)

@@ -18,9 +18,11 @@ from datasette_seller_export.engine.encoders import (
 )
 from datasette_seller_export.engine.functions import real_text, register_functions
 from datasette_seller_export.engine.schema import (
+    ANY_VALUES,
     COLUMN_TYPES,
     EXPORTED_COLUMNS,
     STRICT_SUPPORTED,
+    ValueRules,
     create_table_sql,
 )
 
@@ -167,54 +169,78 @@ def test_a_nul_character_never_truncates_a_csv_line(conn, name):
 
 
 # Each exported column's values as a STRICT table holds them: its declared type, or NULL.
-strict_rows = st.fixed_dictionaries(
-    {
-        column: st.one_of(
-            st.none(),
-            {
-                str: texts,
-                int: st.integers(-(2**63), 2**63 - 1),
-                float: st.floats(allow_nan=False),
-            }[COLUMN_TYPES[column]],
-        )
-        for column in EXPORTED_COLUMNS
-    }
-)
+def strict_rows(text):
+    return st.fixed_dictionaries(
+        {
+            column: st.one_of(
+                st.none(),
+                {
+                    str: text,
+                    int: st.integers(-(2**63), 2**63 - 1),
+                    float: st.floats(allow_nan=False),
+                }[COLUMN_TYPES[column]],
+            )
+            for column in EXPORTED_COLUMNS
+        }
+    )
+
+
+def strict_table(checks):
+    """A STRICT sellers table in memory: the plugin's, with its NUL checks, or without them."""
+    connection = sqlite3.connect(":memory:")
+    register_functions(connection)
+    if checks:
+        connection.execute(create_table_sql("sellers", strict=True))
+    else:  # the declared types of a loose mirror are STRICT's too
+        connection.execute(create_table_sql("sellers", strict=False) + " STRICT")
+    return connection
 
 
 @pytest.fixture(scope="module")
-def strict_conn():
-    connection = sqlite3.connect(":memory:")
-    register_functions(connection)
-    connection.execute(create_table_sql("sellers", strict=True))
-    yield connection
-    connection.close()
+def strict_tables():
+    tables = {checks: strict_table(checks) for checks in (True, False)}
+    yield tables
+    for connection in tables.values():
+        connection.close()
 
 
 @pytest.mark.skipif(not STRICT_SUPPORTED, reason="STRICT tables need SQLite 3.37")
 @settings(max_examples=300, deadline=None)
 @given(
-    rows=st.lists(strict_rows, min_size=1, max_size=4),
+    data=st.data(),
+    nul_free=st.booleans(),
     fmt=st.sampled_from(sorted(FORMATS)),
     escape=st.booleans(),
     columns=st.lists(st.sampled_from(EXPORTED_COLUMNS), min_size=1, unique=True),
 )
-def test_typed_rows_of_a_strict_table_equal_the_general_ones(
-    strict_conn, rows, fmt, escape, columns
+def test_rows_of_a_strict_table_equal_the_general_ones(
+    strict_tables, data, nul_free, fmt, escape, columns
 ):
-    """The typed expressions leave out only the dispatch a STRICT table makes needless."""
+    """What a table's rules leave unchecked changes no byte: a STRICT table's rows (typed),
+    and a mirror's, which holds no NUL (typed and nul_free), encode as any table's do."""
+    text = texts.filter(lambda t: "\x00" not in t) if nul_free else texts
+    rows = data.draw(st.lists(strict_rows(text), min_size=1, max_size=4))
     columns = tuple(c for c in EXPORTED_COLUMNS if c in columns)
-    conn = strict_conn
+    conn = strict_tables[nul_free]
     conn.execute("DELETE FROM sellers")
     conn.executemany(
         f"INSERT INTO sellers (id, org_id, {', '.join(EXPORTED_COLUMNS)})"
         f" VALUES (?, 'o', {', '.join('?' * len(EXPORTED_COLUMNS))})",
         [(str(i), *(row[c] for c in EXPORTED_COLUMNS)) for i, row in enumerate(rows)],
     )
-    general, typed = (
+    rules = ValueRules(typed=True, nul_free=nul_free)
+    general, ruled = (
         conn.execute(
-            f"SELECT {FORMATS[fmt].row_sql(escape, columns, typed)} FROM sellers ORDER BY id"
+            f"SELECT {FORMATS[fmt].row_sql(escape, columns, r)} FROM sellers ORDER BY id"
         ).fetchall()
-        for typed in (False, True)
+        for r in (ANY_VALUES, rules)
     )
-    assert typed == general
+    assert ruled == general
+
+
+@pytest.mark.skipif(not STRICT_SUPPORTED, reason="STRICT tables need SQLite 3.37")
+def test_a_mirror_refuses_a_nul_character_and_says_where(strict_tables):
+    with pytest.raises(sqlite3.IntegrityError, match="display_name holds no NUL character"):
+        strict_tables[True].execute(
+            "INSERT INTO sellers (id, org_id, display_name) VALUES ('n', 'o', 'a' || char(0))"
+        )

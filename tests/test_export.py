@@ -11,11 +11,12 @@ from support.sellers import ROOT, build_sellers_db
 from datasette_seller_export.config import DEFAULT_BATCH_SIZE
 from datasette_seller_export.engine.database import threaded_execute
 from datasette_seller_export.engine.functions import register_functions
-from datasette_seller_export.engine.plans import strictly_typed_table
+from datasette_seller_export.engine.plans import value_rules_of
 from datasette_seller_export.engine.schema import (
     COLUMN_TYPES,
     DECLARED_TYPES,
     STRICT_SUPPORTED,
+    ValueRules,
     create_table_sql,
 )
 
@@ -170,7 +171,7 @@ async def test_empty_exports(ds, fmt, empty):
 
 
 @pytest.mark.asyncio
-async def test_a_strict_mirror_exports_through_the_typed_encoders_the_same_bytes(
+async def test_a_strict_mirror_exports_through_its_own_encoders_the_same_bytes(
     make_datasette, tmp_path
 ):
     sizes = {"o1": 2 * DEFAULT_BATCH_SIZE + 3}
@@ -180,9 +181,10 @@ async def test_a_strict_mirror_exports_through_the_typed_encoders_the_same_bytes
     db = sqlite_utils.Database(any_typed)
     columns = [(c, "ANY" if c == "times_seen" else t) for c, t in DECLARED_COLUMNS]
     db.execute(create_table_sql("sellers", columns=columns, strict=True))
-    for path, typed in ((strict, STRICT_SUPPORTED), (loose, False), (any_typed, False)):
+    mirror = ValueRules(typed=STRICT_SUPPORTED, nul_free=STRICT_SUPPORTED)
+    for path, rules in ((strict, mirror), (loose, ValueRules()), (any_typed, ValueRules())):
         async with threaded_execute(str(path), 1, register_functions) as execute:
-            assert await strictly_typed_table(execute, "sellers") == typed, path
+            assert await value_rules_of(execute, "sellers") == rules, path
     exports = {}
     for path in (strict, loose):
         ds = await make_datasette(path, root=True)

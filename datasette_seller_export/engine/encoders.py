@@ -12,7 +12,7 @@ UTF-8) would write for the same row; `tests/test_encoders.py` holds the two to e
 from dataclasses import dataclass
 
 from .functions import REAL_TEXT_FUNCTION
-from .schema import BOOLEAN_COLUMNS, COLUMN_TYPES, EXPORTED_COLUMNS
+from .schema import ANY_VALUES, BOOLEAN_COLUMNS, COLUMN_TYPES, EXPORTED_COLUMNS
 
 # Text a spreadsheet would run as a formula starts with one of these (OWASP's list).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -122,16 +122,18 @@ def _printf_blob_sql(template, values):
     return f"CAST(printf({literal}, {', '.join(values)}) AS BLOB)"
 
 
-def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS, typed=False):
+def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS, rules=ANY_VALUES):
+    typed = rules.typed
     cells = [csv_cell_sql(column, escape_formulas, typed=typed) for column in columns]
     fast = _printf_blob_sql(",".join(["%s"] * len(cells)) + "\r\n", cells)
-    # printf's %s stops at a NUL character. PostgreSQL text cannot hold one, but a mirror
-    # might: such rows are joined with ||, which keeps every byte, so no cell is truncated.
+    # printf's %s stops at a NUL character. PostgreSQL text cannot hold one, and a mirror
+    # made by the plugin refuses one (rules.nul_free), but another writer's table might:
+    # rows that hold one are joined with ||, which keeps every byte, so no cell is truncated.
     # (JSON needs no such care: json_quote escapes NUL before printf sees it.)
     has_nul = " OR ".join(
         _contains_sql(c, "\0", nul_safe=True) for c in columns if COLUMN_TYPES[c] is str
     )
-    if not has_nul:  # no text column chosen: nothing can hold a NUL
+    if not has_nul or rules.nul_free:  # no text column chosen, or the table keeps NUL out
         return fast
     exact_cells = [
         csv_cell_sql(column, escape_formulas, nul_safe=True, typed=typed) for column in columns
@@ -144,9 +146,10 @@ def csv_line_sql(escape_formulas=True, columns=EXPORTED_COLUMNS, typed=False):
     return f"CASE WHEN {has_nul} THEN {exact} ELSE {fast} END"
 
 
-def json_object_sql(terminator="", columns=EXPORTED_COLUMNS, typed=False):
+def json_object_sql(terminator="", columns=EXPORTED_COLUMNS, rules=ANY_VALUES):
     template = "{" + ",".join(f'"{column}":%s' for column in columns) + "}" + terminator
-    return _printf_blob_sql(template, [json_value_sql(column, typed) for column in columns])
+    values = [json_value_sql(column, rules.typed) for column in columns]
+    return _printf_blob_sql(template, values)
 
 
 def csv_header(columns=EXPORTED_COLUMNS):
@@ -171,11 +174,11 @@ class Format:
     def prefix(self, columns=EXPORTED_COLUMNS):
         return csv_header(columns) if self.name == "csv" else self.opening
 
-    def row_sql(self, escape_formulas=True, columns=EXPORTED_COLUMNS, typed=False):
-        """The SQL of one row's bytes; `typed` for a STRICT table (see _typed_sql)."""
+    def row_sql(self, escape_formulas=True, columns=EXPORTED_COLUMNS, rules=ANY_VALUES):
+        """The SQL of one row's bytes, leaving unchecked what the table's `rules` guarantee."""
         if self.name == "csv":
-            return csv_line_sql(escape_formulas, columns, typed)
-        return json_object_sql("\n" if self.name == "ndjson" else "", columns, typed)
+            return csv_line_sql(escape_formulas, columns, rules)
+        return json_object_sql("\n" if self.name == "ndjson" else "", columns, rules)
 
 
 FORMATS = {

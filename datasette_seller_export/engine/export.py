@@ -11,7 +11,7 @@ from .compression import IDENTITY, compressed
 from .database import threaded_execute
 from .encoders import UTF8_BOM, Format
 from .functions import register_functions
-from .plans import plan_selection, strictly_typed_table
+from .plans import plan_selection, value_rules_of
 from .selection import Selection
 
 # A search through the trigram index whose matches are too many to list costs each batch query
@@ -39,8 +39,8 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     fmt = plan.format
     columns = plan.selection.columns
     head = (UTF8_BOM if plan.bom else b"") + fmt.prefix(columns)
-    typed = await strictly_typed_table(execute, plan.selection.table)
-    row_sql = fmt.row_sql(plan.escape_formulas, columns, typed)
+    rules = await value_rules_of(execute, plan.selection.table)
+    row_sql = fmt.row_sql(plan.escape_formulas, columns, rules)
     first = True
     batch_size = plan.batch_size
     search = plan.selection.search

@@ -21,13 +21,16 @@ from .queries import (
     timestamps_form_queries,
 )
 from .schema import (
+    ANY_VALUES,
     DECLARED_TYPES_SQL,
     SORTABLE_COLUMNS,
+    TABLE_SQL,
     TIMESTAMPS_CANONICAL,
+    ValueRules,
     listed_strict,
     sort_index_name,
     strict_table_sql,
-    strictly_typed,
+    value_rules,
 )
 from .selection import Selection
 
@@ -223,11 +226,12 @@ async def planned_facet_query(
     return facet_query(read_by, column, size, by_day)
 
 
-async def strictly_typed_table(execute: Execute, table: str) -> bool:
-    """Whether `table` holds in each exported column only its declared type or NULL (a STRICT
-    table: schema.strictly_typed), so that an export's encoders can skip the dispatch on each
-    value's type. Asked once per export: `init` may rebuild the table while Datasette runs."""
+async def value_rules_of(execute: Execute, table: str) -> ValueRules:
+    """What `table` guarantees of its exported values (schema.value_rules), which an export's
+    encoders then leave unchecked. Asked once per export: `init` may rebuild the table while
+    Datasette runs."""
     if not listed_strict(await execute(strict_table_sql(table), {}), table):
-        return False
+        return ANY_VALUES
     declared = dict(await execute(DECLARED_TYPES_SQL, {"table": table}))
-    return strictly_typed(declared)
+    (table_sql,) = (await execute(TABLE_SQL, {"table": table}))[0]
+    return value_rules(True, declared, table_sql)

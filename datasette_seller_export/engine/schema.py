@@ -1,6 +1,8 @@
 """The mirror's tables: the `sellers` table's columns, which of them are exported, and its
 indexes; the names of the tables beside it."""
 
+from dataclasses import dataclass
+
 import sqlite_utils
 from sqlite_utils.utils import sqlite3  # pysqlite3 where installed, as sqlite-utils uses
 
@@ -182,11 +184,27 @@ def table_problem(db, table):
     return None
 
 
-# STRICT tables (SQLite 3.37+) hold only each column's declared type, or NULL: an export of
-# one needs no CASE on each value's storage class (encoders._typed_sql). New mirrors are made
-# STRICT where the SQLite allows it; `init` rebuilds an existing one (ensure_strict).
+# STRICT tables (SQLite 3.37+) hold only each column's declared type, or NULL; a mirror's
+# CHECKs keep every NUL character out of its exported text, as PostgreSQL's text keeps it
+# out. An export of such a table needs neither a CASE on each value's storage class nor a
+# NUL check on each row (encoders.ValueRules). New mirrors are made so where the SQLite
+# allows it; `init` rebuilds an existing one (ensure_strict).
 STRICT_SQLITE_VERSION = (3, 37, 0)
 STRICT_SUPPORTED = sqlite3.sqlite_version_info >= STRICT_SQLITE_VERSION
+EXPORTED_TEXT_COLUMNS = tuple(c for c in EXPORTED_COLUMNS if COLUMN_TYPES[c] is str)
+
+
+@dataclass(frozen=True)
+class ValueRules:
+    """What a table guarantees of the values of its exported columns, which its exports'
+    encoders may then leave unchecked. By default nothing: any SQLite table."""
+
+    typed: bool = False  # each holds its declared type or NULL (STRICT)
+    nul_free: bool = False  # no text holds a NUL character (nul_check_sql's CHECKs)
+
+
+ANY_VALUES = ValueRules()
+MIRROR_VALUES = ValueRules(typed=True, nul_free=True)  # a mirror this plugin made
 
 
 def strict_type(declared):
@@ -203,9 +221,17 @@ def strict_type(declared):
     return "ANY"
 
 
+def nul_check_sql(column):
+    """The CHECK that keeps NUL out of `column`; its name is SQLite's message when a writer
+    tries one ("CHECK constraint failed: display_name holds no NUL character")."""
+    name = quote_identifier(f"{column} holds no NUL character")
+    return f"CONSTRAINT {name} CHECK (instr({quote_identifier(column)}, char(0)) = 0)"
+
+
 def create_table_sql(table, id_type="text", columns=None, strict=STRICT_SUPPORTED):
-    """The CREATE TABLE of a mirror whose ids are of `id_type` (see ID_TYPES). `columns` are
-    `(name, declared type)` pairs, for a mirror that has more than COLUMN_TYPES."""
+    """The CREATE TABLE of a mirror whose ids are of `id_type` (see ID_TYPES), STRICT and
+    without NUL characters when `strict`. `columns` are `(name, declared type)` pairs, for a
+    mirror that has more than COLUMN_TYPES."""
     if columns is None:
         columns = [(column, DECLARED_TYPES[kind]) for column, kind in COLUMN_TYPES.items()]
     definitions = []
@@ -220,6 +246,9 @@ def create_table_sql(table, id_type="text", columns=None, strict=STRICT_SUPPORTE
         if column in DEFAULTS:
             definition += f" DEFAULT {DEFAULTS[column]}"
         definitions.append(definition)
+    if strict:
+        names = {column for column, _ in columns}
+        definitions += [nul_check_sql(c) for c in EXPORTED_TEXT_COLUMNS if c in names]
     return (
         f"CREATE TABLE {quote_identifier(table)} (\n   "
         + ",\n   ".join(definitions)
@@ -243,16 +272,20 @@ def is_strict(conn, table):
 
 
 DECLARED_TYPES_SQL = "SELECT name, type FROM pragma_table_info(:table)"
+TABLE_SQL = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :table"
 
 
-def strictly_typed(declared):
-    """Whether every exported column of a STRICT table holds only the type COLUMN_TYPES gives
-    it, or NULL: its `declared` types ({column: type}) are those (not ANY)."""
+def value_rules(strict, declared, table_sql):
+    """What a table guarantees (ValueRules), from whether it is STRICT, its `declared` types
+    ({column: type}) and its CREATE TABLE: typed if STRICT with the types COLUMN_TYPES gives
+    (not ANY), NUL-free if it holds every exported text column's nul_check_sql too."""
     wanted = {str: ("TEXT",), int: ("INT", "INTEGER"), float: ("REAL",)}
-    return all(
+    typed = bool(strict) and all(
         declared.get(column, "").upper() in wanted[COLUMN_TYPES[column]]
         for column in EXPORTED_COLUMNS
     )
+    nul_free = typed and all(nul_check_sql(c) in table_sql for c in EXPORTED_TEXT_COLUMNS)
+    return ValueRules(typed=typed, nul_free=nul_free)
 
 
 def id_type(db: sqlite_utils.Database, table):
@@ -300,10 +333,14 @@ class NotStrictable(Exception):
 
 
 def ensure_strict(db: sqlite_utils.Database, table):
-    """Rebuild `table` as STRICT if it is not (and this SQLite has STRICT); returns whether it
-    did. Raises NotStrictable, the table left as it was, when a value does not fit its
-    column's type (text in an INTEGER column, a BLOB in a TEXT one): STRICT would refuse it."""
-    if not STRICT_SUPPORTED or is_strict(db.conn, table):
+    """Rebuild `table` as STRICT, with its NUL checks, if it is not (and this SQLite has
+    STRICT); returns whether it did. Raises NotStrictable, the table left as it was, when a
+    value does not fit: text in an INTEGER column, a BLOB in a TEXT one, a NUL in a name."""
+    if not STRICT_SUPPORTED:
+        return False
+    (table_sql,) = db.execute(TABLE_SQL, {"table": table}).fetchone()
+    checked = all(nul_check_sql(c) in table_sql for c in EXPORTED_TEXT_COLUMNS)
+    if checked and is_strict(db.conn, table):
         return False
     db.conn.execute("SAVEPOINT seller_export_strict")
     try:

@@ -1,5 +1,6 @@
--- How one row of a STRICT table becomes its json bytes (default settings): no
--- dispatch on each value's storage class, which the table fixes.
+-- How one row of a mirror made by the plugin becomes its json bytes (default
+-- settings): its STRICT table fixes each value's storage class, and its CHECKs keep
+-- NUL out, so neither is checked here.
 CAST(printf('{"display_name":%s,"normalized_name":%s,"platform":%s,"platform_id":%s,"times_seen":%s,"feedback_percent":%s,"feedback_count":%s,"flagged":%s,"created_at":%s}', json_quote(display_name), json_quote(normalized_name), json_quote(platform), json_quote(platform_id), ifnull(times_seen, 'null'),
         CASE
             WHEN feedback_percent IS NULL THEN 'null'
