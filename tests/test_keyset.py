@@ -23,7 +23,7 @@ ROW_SQL = "CAST(id AS BLOB)"  # the engine does not care how a row is encoded; i
 
 
 def sync_execute(conn):
-    async def execute(sql, params):
+    async def execute(sql, params, **options):
         return conn.execute(sql, params).fetchall()
 
     return execute
@@ -165,7 +165,7 @@ async def test_a_listed_export_rechecks_every_row_it_listed(tmp_path):
     moved, deleted = listed[5], listed[20]
     queries = []
 
-    async def execute_and_change(sql, params):
+    async def execute_and_change(sql, params, **options):
         queries.append(sql)
         rows = await execute(sql, params)
         if len(queries) == 1:  # the list: now change two of its rows
@@ -272,7 +272,7 @@ async def test_a_range_that_rows_were_written_into_reads_on(tmp_path):
     execute = sync_execute(conn)
     written = []
 
-    async def execute_and_write(sql, params):
+    async def execute_and_write(sql, params, **options):
         if "step" in params and not written:  # the first boundary: fill the first range
             rows = await execute(sql, params)
             (created_at, boundary_id) = rows[0]
@@ -293,3 +293,26 @@ async def test_a_range_that_rows_were_written_into_reads_on(tmp_path):
     assert set(before) | set(written) == set(ids)
     assert batches[0].count > 10
     conn.close()
+
+
+def test_an_export_starts_with_a_small_batch_then_keeps_the_batch_size():
+    from itertools import islice
+
+    from datasette_seller_export.engine.batches import FIRST_BATCH_ROWS, batch_sizes
+
+    assert list(islice(batch_sizes(2000), 3)) == [FIRST_BATCH_ROWS, 2000, 2000]
+    assert list(islice(batch_sizes(40), 2)) == [40, 40]
+
+
+def test_a_query_too_short_for_the_progress_handler_still_keeps_its_time_limit():
+    import sqlite3
+    import threading
+
+    from datasette.database import QueryInterrupted
+
+    from datasette_seller_export.engine.database import _run
+
+    conn = sqlite3.connect(":memory:")
+    assert _run(conn, "SELECT 1", {}, 1000, None, threading.Event()) == [(1,)]
+    with pytest.raises(QueryInterrupted):  # no time at all: past it when it ends
+        _run(conn, "SELECT 1", {}, 0, None, threading.Event())

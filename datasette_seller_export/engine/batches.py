@@ -16,6 +16,19 @@ from .selection import Position
 
 Execute = Callable[[str, dict], Awaitable[Sequence[Sequence]]]
 
+# The first batch of a whole export is this small, whatever the batch size: the first bytes
+# wait for it alone, and 2,000 rows took 29-47 ms to encode before anything was sent, 200
+# take 10-15 (docs/benchmarks.md#encoder). The rest keep the batch size: one query more in
+# all. The first batch has its share of the time limit (`time_share`, database.py).
+FIRST_BATCH_ROWS = 200
+
+
+def batch_sizes(batch_size):
+    """The size of each batch in turn: a small first (FIRST_BATCH_ROWS), then `batch_size`."""
+    yield min(batch_size, FIRST_BATCH_ROWS)
+    while True:
+        yield batch_size
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -34,12 +47,13 @@ async def fetch_batch(
     separator=b"",
     look_ahead=False,
     until=None,
+    **options,
 ):
-    """The `limit` rows after `after` (and up to `until`), encoded and joined: one query. With
-    `look_ahead`, the separator must be bytes that no row's encoding holds, since the extra
-    row is cut off at the last one."""
+    """The `limit` rows after `after` (and up to `until`), encoded and joined: one query, run
+    with the `execute` options given. With `look_ahead`, the separator must be bytes that no
+    row's encoding holds, since the extra row is cut off at the last one."""
     sql, params = batch_query(selection, row_sql, limit, after, separator, look_ahead, until)
-    count, last_value, last_id, *parts = (await execute(sql, params))[0]
+    count, last_value, last_id, *parts = (await execute(sql, params, **options))[0]
     position = Position(value=last_value, id=last_id) if count else None
     encoded = separator.join(part for part in parts if part)
     more = count > limit
@@ -70,37 +84,48 @@ async def iter_batches(execute: Execute, selection, row_sql, batch_size, separat
 async def sequential_batches(execute: Execute, selection, row_sql, batch_size, separator=b""):
     """Every row, one batch after another, each starting where the last one ended."""
     after = None
-    while True:
-        batch = await fetch_batch(execute, selection, row_sql, batch_size, after, separator)
+    for size in batch_sizes(batch_size):
+        batch = await fetch_batch(
+            execute, selection, row_sql, size, after, separator, time_share=size / batch_size
+        )
         if batch.count:
             yield batch
-        if batch.count < batch_size:
+        if batch.count < size:
             return
         after = batch.position
 
 
-async def _ranges(execute: Execute, selection, step):
-    """`(after, until)` for consecutive ranges of `step` index entries, in the sort's order,
-    from the first row; the last range's `until` is None: it holds the rest."""
+async def _ranges(execute: Execute, selection, batch_size):
+    """`(after, until, size)` for consecutive ranges of `size` index entries (batch_sizes), in
+    the sort's order, from the first row; the last range's `until` is None: it holds the rest."""
     after = None
-    while True:
-        found = await execute(*boundary_query(selection, step, after))
+    for size in batch_sizes(batch_size):
+        found = await execute(*boundary_query(selection, size, after))
         if not found:
-            yield after, None
+            yield after, None, size
             return
         until = Position(*found[0])
-        yield after, until
+        yield after, until, size
         after = until
 
 
-async def _fetch_range(execute: Execute, selection, row_sql, separator, after, until, size):
+async def _fetch_range(
+    execute: Execute, selection, row_sql, separator, after, until, size, time_share
+):
     """The live rows of one range (after `after`, up to `until`), encoded and joined. A range
     holds `size` index entries, so one query of `size + 1` rows reads it whole; rows written
     into it since its boundaries were found may take it past that, and then it reads on."""
     encoded, count = [], 0
     while True:
         batch = await fetch_batch(
-            execute, selection, row_sql, size + 1, after, separator, until=until
+            execute,
+            selection,
+            row_sql,
+            size + 1,
+            after,
+            separator,
+            until=until,
+            time_share=time_share,
         )
         if batch.count:
             encoded.append(batch.encoded)
@@ -123,8 +148,8 @@ async def ranged_batches(
     from the same keyset order as the rows, so a row is never in two ranges.
     """
     jobs = (
-        _fetch_range(execute, selection, row_sql, separator, after, until, batch_size)
-        async for after, until in _ranges(execute, selection, batch_size)
+        _fetch_range(execute, selection, row_sql, separator, after, until, size, size / batch_size)
+        async for after, until, size in _ranges(execute, selection, batch_size)
     )
     async for batch in in_order(jobs, parallel):
         if batch.count:
@@ -149,14 +174,19 @@ async def listed_batches(
     listed = (await execute(*match_list_query(selection)))[0][0]
     rowids = listed.split(",") if listed else []
 
-    async def fetch(batch_rowids):
+    async def fetch(batch_rowids, time_share):
         sql, params = listed_batch_query(selection, row_sql, batch_rowids, separator)
-        count, encoded = (await execute(sql, params))[0]
+        count, encoded = (await execute(sql, params, time_share=time_share))[0]
         return Batch(encoded=encoded, count=count, position=None)
 
     async def jobs():
-        for start in range(0, len(rowids), batch_size):
-            yield fetch("[" + ",".join(rowids[start : start + batch_size]) + "]")
+        start = 0
+        for size in batch_sizes(batch_size):
+            if start >= len(rowids):
+                return
+            chosen = rowids[start : start + size]
+            yield fetch("[" + ",".join(chosen) + "]", size / batch_size)
+            start += size
 
     async for batch in in_order(jobs(), parallel):
         if batch.count:

@@ -40,7 +40,9 @@ def time_limit(conn, milliseconds, budget=None, stop=None):
 
     conn.set_progress_handler(interrupt, every)
     try:
-        yield
+        # A query shorter than `every` instructions is never checked while it runs: the
+        # caller asks afterwards whether it ran past the limit all the same.
+        yield lambda: time.perf_counter() >= deadline
     finally:
         conn.set_progress_handler(None, every)
 
@@ -49,11 +51,14 @@ def _run(conn, sql, params, time_limit_ms, budget, stop):
     """One query on `conn`, its rows as plain tuples; QueryInterrupted past its bounds."""
     if stop.is_set():  # cancelled while it waited for a thread
         raise QueryInterrupted(sqlite3.OperationalError("cancelled"), sql, params)
-    with time_limit(conn, time_limit_ms, budget, stop):
+    with time_limit(conn, time_limit_ms, budget, stop) as overdue:
         cursor = conn.cursor()
         cursor.row_factory = None
         try:
-            return cursor.execute(sql, params).fetchall()
+            rows = cursor.execute(sql, params).fetchall()
+            if overdue():
+                raise sqlite3.OperationalError("interrupted")
+            return rows
         except sqlite3.OperationalError as error:
             if error.args == ("interrupted",):
                 raise QueryInterrupted(error, sql, params) from error
@@ -85,14 +90,18 @@ def datasette_execute(datasette, db):
 
     It goes through `execute_fn` rather than `db.execute` for the sake of concurrency: a
     plain cursor, and a time limit checked every millisecond rather than every few
-    microseconds (see TIME_LIMIT_CHECK_INSTRUCTIONS). A `budget` of VM instructions bounds a
-    query's work as well: past it, as past the time limit, QueryInterrupted. Cancelling the
+    microseconds (see TIME_LIMIT_CHECK_INSTRUCTIONS), and once more when it ends. A `budget`
+    of VM instructions bounds a query's work as well: past it, as past the time limit,
+    QueryInterrupted. Cancelling the
     await stops the query (see _stoppable).
     """
     default_time_limit_ms = datasette.setting("sql_time_limit_ms")
 
-    async def execute(sql, params, budget=None, time_limit_ms=None):
-        limit = time_limit_ms or default_time_limit_ms  # facets have a limit of their own
+    async def execute(sql, params, budget=None, time_limit_ms=None, time_share=1.0):
+        # Facets have a limit of their own; a batch smaller than the batch size (the first of
+        # an export, batches.FIRST_BATCH_ROWS) has its share of the limit, so that a batch
+        # size too slow for sql_time_limit_ms fails before the first byte, as a 503.
+        limit = (time_limit_ms or default_time_limit_ms) * time_share
         return await _stoppable(
             lambda stop: db.execute_fn(lambda conn: _run(conn, sql, params, limit, budget, stop))
         )
@@ -117,7 +126,7 @@ async def threaded_execute(path, threads, prepare):
     executor = concurrent.futures.ThreadPoolExecutor(threads, "seller-export")
     loop = asyncio.get_running_loop()
 
-    async def execute(sql, params, budget=None):
+    async def execute(sql, params, budget=None, time_share=1.0):  # no limit to share
         return await _stoppable(
             lambda stop: loop.run_in_executor(
                 executor, lambda: _run(connection(), sql, params, None, budget, stop)
