@@ -69,6 +69,16 @@ def shell_sql(org):
     )
 
 
+def shell_scripts(fmt, org, rows, limit=""):
+    """The `sqlite3` scripts that write the first `rows` of `org` in `fmt`: the plugin's SQL
+    for any table ("general") and for a mirror ("strict"), and the shell's own writer."""
+    return {
+        "general": f".mode list\n{encoder_sql(fmt, org, rows, ANY_VALUES)};\n",
+        "strict": f".mode list\n{encoder_sql(fmt, org, rows, MIRROR_VALUES)};\n",
+        "shell": f".mode {SHELL_MODES[fmt]}\n{shell_sql(org)}{limit};\n",
+    }
+
+
 def count_instructions(db_path, script):
     """The instructions (callgrind's Ir) one `sqlite3` run of `script` executes: the same
     count on every run, however busy the machine, where CPU seconds vary by a third here."""
@@ -88,11 +98,7 @@ def instructions_per_row(db_path, org, rows):
     results = []
     for fmt in FORMATS:
         mode = SHELL_MODES[fmt]
-        scripts = {
-            "general": f".mode list\n{encoder_sql(fmt, org, rows, ANY_VALUES)};\n",
-            "strict": f".mode list\n{encoder_sql(fmt, org, rows, MIRROR_VALUES)};\n",
-            "shell": f".mode {mode}\n{shell_sql(org)} LIMIT {rows};\n",
-        }
+        scripts = shell_scripts(fmt, org, rows, f" LIMIT {rows}")
         per_row = {
             name: (count_instructions(db_path, script) - start) / rows
             for name, script in scripts.items()
@@ -116,11 +122,7 @@ def measure(db_path, org, rows, runs):
     results = []
     for fmt in FORMATS:
         mode = SHELL_MODES[fmt]
-        scripts = {
-            "general": f".mode list\n{encoder_sql(fmt, org, rows, ANY_VALUES)};\n",
-            "strict": f".mode list\n{encoder_sql(fmt, org, rows, MIRROR_VALUES)};\n",
-            "shell": f".mode {mode}\n{shell_sql(org)};\n",
-        }
+        scripts = shell_scripts(fmt, org, rows)
         cpu = {name: [] for name in scripts}
         size = {}
         for _ in range(runs):  # interleaved, so that a slow moment of the host hits both
