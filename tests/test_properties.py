@@ -10,13 +10,13 @@ import urllib.parse
 import pytest
 import sqlite_utils
 from datasette.app import Datasette
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from support.clients import page_through
 from support.oracle import expected_export
 from support.sellers import ROOT
 
-from datasette_seller_export.engine.schema import ensure_table
+from datasette_seller_export.engine.schema import EXPORTED_TEXT_COLUMNS, ensure_table
 
 ORGS = ["o1", "o2", "o,3"]
 CREATED = st.one_of(
@@ -67,6 +67,9 @@ def make_db(rows, strict):
 def test_exports_and_api_equal_the_direct_query(
     parallel, strict, rows, batch_size, page_size, flagged, org_id
 ):
+    # A mirror refuses a NUL in its text (schema.nul_check_sql), as PostgreSQL does.
+    nul = any("\x00" in (row.get(c) or "") for row in rows for c in EXPORTED_TEXT_COLUMNS)
+    assume(not (strict and nul))
     path = make_db(rows, strict)
     plugin = {"batch_size": batch_size, "parallel_batches": parallel}
 
