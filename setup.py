@@ -12,7 +12,10 @@ def get_long_description():
 
 setup(
     name="datasette-seller-export",
-    description="Stream one organisation's sellers out of a SQLite mirror as CSV, JSON or NDJSON",
+    description=(
+        "Stream one organisation's sellers out of a SQLite mirror as CSV, JSON, NDJSON, XLSX"
+        " or Parquet"
+    ),
     long_description=get_long_description(),
     long_description_content_type="text/markdown",
     version=VERSION,
@@ -52,7 +55,15 @@ setup(
     extras_require={
         # `datasette seller-export sync --from postgresql://...`
         "postgres": ["psycopg[binary]>=3.1"],
+        # `/export/sellers/parquet` and `export -o FILE.parquet`
+        "parquet": ["pyarrow>=14"],
         "test": [
+            # The readers the XLSX and Parquet exports are read back with.
+            "pyarrow>=14",
+            "openpyxl",
+            "pandas",
+            "polars",
+            "duckdb",
             "psycopg[binary]>=3.1",
             "pytest",
             "pytest-asyncio>=1.0",

@@ -29,7 +29,7 @@ import sys
 
 from run import COLUMNS, build_database, ensure_tool, live_counts
 
-from datasette_seller_export.engine.encoders import FORMATS
+from datasette_seller_export.engine.formats import FORMATS
 from datasette_seller_export.engine.functions import REAL_TEXT_FUNCTION
 from datasette_seller_export.engine.queries import batch_query
 from datasette_seller_export.engine.schema import ANY_VALUES, MIRROR_VALUES
@@ -96,7 +96,7 @@ def instructions_per_row(db_path, org, rows):
     and the plugin's SQL (general and STRICT), less those of starting the shell."""
     start = count_instructions(db_path, "SELECT 1;\n")
     results = []
-    for fmt in FORMATS:
+    for fmt in SHELL_MODES:
         mode = SHELL_MODES[fmt]
         scripts = shell_scripts(fmt, org, rows, f" LIMIT {rows}")
         per_row = {
@@ -120,7 +120,7 @@ def run_shell(db_path, script):
 
 def measure(db_path, org, rows, runs):
     results = []
-    for fmt in FORMATS:
+    for fmt in SHELL_MODES:
         mode = SHELL_MODES[fmt]
         scripts = shell_scripts(fmt, org, rows)
         cpu = {name: [] for name in scripts}

@@ -25,8 +25,8 @@ from .config import (
     Limits,
 )
 from .engine.compression import EXTENSIONS, IDENTITY, STREAMS
-from .engine.encoders import FORMATS
 from .engine.export import ExportPlan, write_export
+from .engine.formats import FORMATS
 from .engine.functions import register_functions
 from .engine.organisations import MAX_MIRROR_ORGS, mirror_orgs_sql, unknown_org_hint
 from .engine.queries import count_query
@@ -158,7 +158,10 @@ def demo(db_path, table, rows, orgs, seed):
 @click.argument("db_path", metavar="DB", type=click.Path(dir_okay=False, exists=True))
 @click.option("--org", "org_id", required=True, help="The organisation whose sellers to export")
 @click.option(
-    "--format", "format_name", type=click.Choice(list(FORMATS)), default="csv", show_default=True
+    "--format",
+    "format_name",
+    type=click.Choice(list(FORMATS)),
+    help="csv, json, ndjson, xlsx or parquet (default: as -o's name ends, else csv)",
 )
 @click.option("--flagged", help="true or false (also 1 or 0): only flagged or unflagged sellers")
 @click.option("--search", "-q", "search", help="Only sellers whose names hold this, in any case")
@@ -234,9 +237,10 @@ def export_command(
         sort = parse_sort(sort_ascending, sort_descending, names=("--sort", "--sort-desc"))
     except ParameterError as error:
         raise click.BadParameter(str(error), param_hint="--sort") from None
-    if bom and format_name != "csv":
-        raise click.BadParameter("--bom is for CSV only", param_hint="--bom")
     encoding = _output_encoding(output, compress)
+    fmt = _output_format(output, format_name, encoding)
+    if bom and fmt.name != "csv":
+        raise click.BadParameter("--bom is for CSV only", param_hint="--bom")
     problem = sqlite_version_problem(sqlite3.sqlite_version_info, using_pysqlite3)
     if problem:
         raise click.ClickException(problem)
@@ -253,9 +257,7 @@ def export_command(
     planned_by = (limits.export_matches, limits.scan_rows)
     try:
         selection, total = _read_selection(db_path, table, criteria, count=output is not None)
-        plan = ExportPlan(
-            selection, FORMATS[format_name], batch_size, escape_formulas, bom, parallel_batches
-        )
+        plan = ExportPlan(selection, fmt, batch_size, escape_formulas, bom, parallel_batches)
         if output is None:
             write_export(db_path, plan, sys.stdout.buffer, *planned_by, encoding=encoding)
             return
@@ -311,6 +313,24 @@ def _warn_of_an_unknown_org(conn, db_path, table, org_id):
         + unknown_org_hint(org_id, org_ids),
         err=True,
     )
+
+
+def _output_format(output, format_name, encoding):
+    """--format, else the one -o's name ends with (before any .gz or .zst), else CSV."""
+    name = format_name
+    if name is None and output:
+        extension = EXTENSIONS.get(encoding, "")
+        stem = output[: -len(extension)] if extension and output.endswith(extension) else output
+        name = next((n for n in FORMATS if stem.lower().endswith(f".{n}")), None)
+    fmt = FORMATS[name or "csv"]
+    if not fmt.available:
+        raise click.ClickException(fmt.missing_message())
+    if fmt.compressed and encoding != IDENTITY:
+        raise click.BadParameter(
+            f"{fmt.name} is compressed already: leave out --compress and the .gz or .zst",
+            param_hint="--compress",
+        )
+    return fmt
 
 
 def _output_encoding(output, compress):

@@ -7,14 +7,18 @@ import importlib
 
 from datasette.utils import async_call_with_supported_arguments
 
-EXPORT_ROUTE = r"^/export/sellers/(?P<format>csv|json|ndjson)$"
+EXPORT_ROUTE = r"^/export/sellers/(?P<format>csv|json|ndjson|xlsx|parquet)$"
 API_PATH = "/-/sellers.json"
 API_ROUTE = r"^/-/sellers\.json$"
 PAGE_PATH = "/-/sellers"
 PAGE_ROUTE = r"^/-/sellers$"
 ORGS_ROUTE = r"^/-/sellers/orgs\.json$"
-RENDERER_ROUTE = r"^/(?P<database>[^/]+)/(?P<table>[^/]+)\.sellers_(?P<format>csv|json)$"
-RENDERER_FORMATS = ("csv", "json")
+RENDERER_FORMATS = ("csv", "json", "xlsx", "parquet")
+RENDERER_ROUTE = (
+    r"^/(?P<database>[^/]+)/(?P<table>[^/]+)\.sellers_(?P<format>"
+    + "|".join(RENDERER_FORMATS)
+    + ")$"
+)
 
 _VIEWS = [
     (EXPORT_ROUTE, "web.views", "export_view"),
@@ -51,7 +55,8 @@ def routes():
 def _renderer(fmt):
     # Datasette passes a renderer's arguments by name, so these name exactly the ones used.
     async def can_render(datasette, request, database, table):
-        return await _imported("web.renderers", "can_render")(datasette, request, database, table)
+        can = _imported("web.renderers", "can_render")
+        return await can(datasette, request, database, table, fmt)
 
     async def render(datasette, request, database, table):
         hand_over = _imported("web.renderers", "hand_over")

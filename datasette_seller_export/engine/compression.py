@@ -76,6 +76,12 @@ EXTENSIONS = {"zstd": ".zst", "gzip": ".gz"}
 _COMPRESSING = concurrent.futures.ThreadPoolExecutor(1, "seller-export-compress")
 
 
+async def off_the_loop(function, *args):
+    """`function(*args)` on the compressing thread: for a container format's work on a batch
+    (formats.py), which deflates or parses as compressing does."""
+    return await asyncio.get_running_loop().run_in_executor(_COMPRESSING, function, *args)
+
+
 async def compressed(chunks: AsyncIterator[bytes], encoding: str) -> AsyncIterator[bytes]:
     """`chunks` compressed with `encoding` (IDENTITY: as they are), chunk by chunk, each
     compressed off the event loop; the stream's end comes last."""

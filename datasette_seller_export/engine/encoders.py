@@ -1,4 +1,4 @@
-"""The export formats, encoded by SQLite itself.
+"""The export formats' rows, encoded by SQLite itself.
 
 Each format is one SQL expression that turns a row of the sellers table into its finished
 bytes (a CSV line, a JSON object), so a batch is encoded in C while SQLite walks the index and
@@ -9,10 +9,15 @@ The bytes are exactly what Python's `csv` (RFC 4180, CRLF) and `json.dumps` (com
 UTF-8) would write for the same row; `tests/test_encoders.py` holds the two to each other.
 """
 
-from dataclasses import dataclass
-
-from .functions import REAL_TEXT_FUNCTION
-from .schema import ANY_VALUES, BOOLEAN_COLUMNS, COLUMN_TYPES, EXPORTED_COLUMNS
+from .functions import REAL_TEXT_FUNCTION, XLSX_TEXT_FUNCTION
+from .schema import (
+    ANY_VALUES,
+    BOOLEAN_COLUMNS,
+    COLUMN_TYPES,
+    EXPORTED_COLUMNS,
+    TIMESTAMP_COLUMNS,
+)
+from .workbook import XLSX_DATE_STYLE
 
 # Text a spreadsheet would run as a formula starts with one of these (OWASP's list).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -156,39 +161,115 @@ def csv_header(columns=EXPORTED_COLUMNS):
     return (",".join(columns) + "\r\n").encode("utf-8")
 
 
-@dataclass(frozen=True)
-class Format:
-    """How one export format frames the rows that SQLite encodes.
-
-    The body is `prefix` (for CSV, the header of the chosen columns), then each row's bytes
-    with `separator` between rows, then `suffix`. Rows from SQL already carry any line
-    terminator of their own.
-    """
-
-    name: str  # also the file extension
-    content_type: str
-    opening: bytes = b""
-    separator: bytes = b""
-    suffix: bytes = b""
-
-    def prefix(self, columns=EXPORTED_COLUMNS):
-        return csv_header(columns) if self.name == "csv" else self.opening
-
-    def row_sql(self, escape_formulas=True, columns=EXPORTED_COLUMNS, rules=ANY_VALUES):
-        """The SQL of one row's bytes, leaving unchecked what the table's `rules` guarantee."""
-        if self.name == "csv":
-            return csv_line_sql(escape_formulas, columns, rules)
-        return json_object_sql("\n" if self.name == "ndjson" else "", columns, rules)
+# XLSX: each row a worksheet's <row> of <c> cells, in the workbook of engine/workbook.py.
+# Cells carry no `r` reference: the format leaves it optional, each cell then being the next
+# column (Excel, LibreOffice, Google Sheets, openpyxl read it so), and a reference would cost
+# each cell its row number. So a NULL cannot be left out: it is an empty <c/>.
+XLSX_EMPTY_CELL = "'<c/>'"
+# Excel's day 0 is 1899-12-30 (its 1900 date system), julianday()'s day 2415018.5; in
+# milliseconds, Excel's resolution and SQLite's.
+_MS_A_DAY = 86_400_000
+_EXCEL_EPOCH_JULIAN_MS = 2_415_018 * _MS_A_DAY + _MS_A_DAY // 2
+# Excel counts 29 February 1900, which never was, so its days before March 1900 are off by
+# one: earlier times stay text, as do years past 9999, which Excel cannot hold.
+_EXCEL_FIRST_TRUE_DAY = "1900-03-01"
+_DATED = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
+# What XML 1.0 cannot carry (controls but tab and LF; U+FFFE, U+FFFF), CR (which XML parsers
+# read as LF), markup's & < >, and _x (the start of Excel's own _xHHHH_ escape, which a name
+# must not be mistaken for): text holding any of them is escaped by Python (XLSX_TEXT_FUNCTION).
+_XLSX_CONTROLS = [c for c in range(1, 32) if c not in (9, 10)] + [0xFFFE, 0xFFFF]
+_XLSX_ESCAPE_GLOB = f"'*[&<>' || char({', '.join(map(str, _XLSX_CONTROLS))}) || ']*'"
 
 
-FORMATS = {
-    "csv": Format("csv", "text/csv; charset=utf-8"),
-    "json": Format(
-        "json",
-        "application/json; charset=utf-8",
-        opening=b"[",
-        separator=b",\n",
-        suffix=b"]",
-    ),
-    "ndjson": Format("ndjson", "application/x-ndjson"),
-}
+def _xlsx_text_sql(value, nul_safe):
+    """An inline string cell of the text `value`, escaped for XML and for Excel. GLOB stops
+    at a NUL, so rows of a table that may hold one also look for it with instr()."""
+    needs_escape = f"{value} GLOB {_XLSX_ESCAPE_GLOB} OR {value} GLOB '*_x*'"
+    if nul_safe:
+        needs_escape += f" OR instr({value}, char(0))"
+    escaped = f"CASE WHEN {needs_escape} THEN {XLSX_TEXT_FUNCTION}({value}) ELSE {value} END"
+    return f"'<c t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {escaped} || '</t></is></c>'"
+
+
+def _xlsx_number_sql(text):
+    return f"'<c><v>' || {text} || '</v></c>'"
+
+
+def _xlsx_real_sql(column):
+    # Infinity has no number cell: its text (1e999, as CSV writes it) is kept instead.
+    return (
+        f"CASE WHEN abs({column}) <= 1.7976931348623157e308 THEN"
+        f" {_xlsx_number_sql(_real_sql(column))}"
+        f" ELSE '<c t=\"inlineStr\"><is><t>' || {REAL_TEXT_FUNCTION}({column})"
+        " || '</t></is></c>' END"
+    )
+
+
+def _xlsx_date_sql(column, nul_safe):
+    """A timestamp as Excel's date-time, a number of days in the date style; text that is
+    no time Excel can hold stays text: julianday() is NULL for text it cannot read, and
+    reads a day that never was (30 February) as another, which must not become 1 March.
+
+    julianday() is SQLite's integer milliseconds over 86,400,000: multiplied back and
+    rounded, they are that integer again, so the day count is one correctly rounded division,
+    written with 17 digits (printf's `!`), all a double holds. CAST's 15 digits would be up to
+    4 µs early, which a reader that truncates (LibreOffice) shows as the second before."""
+    serial = (
+        f"(round(julianday({column}) * {_MS_A_DAY}) - {_EXCEL_EPOCH_JULIAN_MS}) / {_MS_A_DAY}.0"
+    )
+    is_date = (
+        f"{column} >= '{_EXCEL_FIRST_TRUE_DAY}' AND {column} GLOB '{_DATED}'"
+        f" AND date(julianday(substr({column}, 1, 10))) = substr({column}, 1, 10)"
+    )
+    return (
+        f"CASE WHEN {is_date} THEN '<c s=\"{XLSX_DATE_STYLE}\"><v>' || printf('%!.17g', {serial})"
+        f" || '</v></c>' ELSE {_xlsx_text_sql(column, nul_safe)} END"
+    )
+
+
+def xlsx_cell_sql(column, rules=ANY_VALUES):
+    """One worksheet cell: text an inline string, never a formula (so no guard is needed),
+    numbers numbers, booleans booleans, created_at a date-time, NULL empty."""
+    nul_safe = not rules.nul_free
+    if column in BOOLEAN_COLUMNS:
+        return (
+            f"CASE WHEN {column} IS NULL THEN {XLSX_EMPTY_CELL}"
+            f" WHEN {column} THEN '<c t=\"b\"><v>1</v></c>' ELSE '<c t=\"b\"><v>0</v></c>' END"
+        )
+    kind = COLUMN_TYPES[column]
+    text = _xlsx_date_sql if column in TIMESTAMP_COLUMNS else _xlsx_text_sql
+    if rules.typed:
+        if kind is str:
+            value = text(column, nul_safe)
+        elif kind is float:
+            value = _xlsx_real_sql(column)
+        else:
+            value = _xlsx_number_sql(column)
+        return f"CASE WHEN {column} IS NULL THEN {XLSX_EMPTY_CELL} ELSE {value} END"
+    # Any table: a CASE on the value's storage class, as _typed_sql's.
+    return (
+        f"CASE typeof({column}) WHEN 'text' THEN {text(column, nul_safe)}"
+        f" WHEN 'null' THEN {XLSX_EMPTY_CELL}"
+        f" WHEN 'integer' THEN {_xlsx_number_sql(column)}"
+        f" WHEN 'real' THEN {_xlsx_real_sql(column)}"
+        f" ELSE {_xlsx_text_sql(f'CAST({column} AS TEXT)', nul_safe)} END"
+    )
+
+
+def xlsx_row_sql(columns=EXPORTED_COLUMNS, rules=ANY_VALUES):
+    # No cell holds a NUL (_xlsx_text_sql escapes it), so printf keeps every byte.
+    cells = [xlsx_cell_sql(column, rules) for column in columns]
+    return _printf_blob_sql("<row>" + "%s" * len(cells) + "</row>", cells)
+
+
+ROW_ENCODINGS = ("csv", "json", "ndjson", "xlsx")
+
+
+def row_sql(encoding, escape_formulas=True, columns=EXPORTED_COLUMNS, rules=ANY_VALUES):
+    """The SQL of one row's bytes in `encoding` (csv, json, ndjson or xlsx), leaving unchecked
+    what the table's `rules` guarantee."""
+    if encoding == "csv":
+        return csv_line_sql(escape_formulas, columns, rules)
+    if encoding == "xlsx":
+        return xlsx_row_sql(columns, rules)
+    return json_object_sql("\n" if encoding == "ndjson" else "", columns, rules)

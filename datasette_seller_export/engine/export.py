@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from typing import AsyncIterator
 
 from .batches import Execute, iter_batches
-from .compression import IDENTITY, compressed
+from .compression import IDENTITY, compressed, off_the_loop
 from .database import threaded_execute
-from .encoders import UTF8_BOM, Format
+from .formats import Format
 from .functions import register_functions
 from .plans import plan_selection, value_rules_of
 from .selection import Selection
@@ -38,10 +38,12 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     fastest with its plan made for exports (see write_export)."""
     fmt = plan.format
     columns = plan.selection.columns
-    head = (UTF8_BOM if plan.bom else b"") + fmt.prefix(columns)
+    document = fmt.document(columns, plan.bom)
+    # A container's work on each batch (deflating, parsing) runs off the event loop, on the
+    # thread that compresses; text is only joined.
+    step = off_the_loop if fmt.compressed else _at_once
     rules = await value_rules_of(execute, plan.selection.table)
     row_sql = fmt.row_sql(plan.escape_formulas, columns, rules)
-    first = True
     batch_size = plan.batch_size
     search = plan.selection.search
     if search is not None and search.uses_index and search.matches is None:
@@ -49,15 +51,22 @@ async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> As
     batches = iter_batches(
         execute, plan.selection, row_sql, batch_size, fmt.separator, plan.parallel_batches
     )
+    head = await step(document.begin)
     # Closed as soon as the export stops, not when collected: that cancels the batch queries
     # under way at once.
     async with contextlib.aclosing(batches):
         async for batch in batches:
             if on_batch is not None:
                 on_batch(batch.count)
-            yield head + batch.encoded if first else fmt.separator + batch.encoded
-            first = False
-    yield head + fmt.suffix if first else fmt.suffix
+            chunk = head + await step(document.add, batch.encoded, batch.count)
+            head = b""
+            if chunk:  # a deflater may keep a small batch's bytes for later
+                yield chunk
+    yield head + await step(document.end)
+
+
+async def _at_once(function, *args):
+    return function(*args)
 
 
 def write_export(

@@ -68,6 +68,8 @@ EXPORTED_COLUMNS = (
     "created_at",
 )
 BOOLEAN_COLUMNS = frozenset({"flagged"})
+# Times, as text in the form of mirror/timestamps.py.
+TIMESTAMP_COLUMNS = ("created_at", "updated_at", "deleted_at")
 NOT_NULL_COLUMNS = ("org_id",)
 DEFAULTS = {"times_seen": 0, "flagged": 0}
 DECLARED_TYPES = {str: "TEXT", int: "INTEGER", float: "REAL"}

@@ -19,9 +19,9 @@ try:
 except ImportError:  # the `postgres` extra is not installed: `sync` says how to install it
     psycopg = None
 
-from ..engine.schema import COLUMN_TYPES
+from ..engine.schema import COLUMN_TYPES, TIMESTAMP_COLUMNS
 from .records import COLUMNS, FROM_TEXT, RecordError, timestamp_value, typed
-from .timestamps import POSTGRES_FORMAT, TIMESTAMP_COLUMNS, WIDTH
+from .timestamps import POSTGRES_FORMAT, WIDTH
 
 INSTALL_HINT = (
     "syncing from PostgreSQL needs psycopg: pip install 'datasette-seller-export[postgres]'"

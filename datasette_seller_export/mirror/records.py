@@ -8,8 +8,8 @@ the same records with the same messages.
 
 import math
 
-from ..engine.schema import COLUMN_TYPES
-from .timestamps import TIMESTAMP_COLUMNS, canonical
+from ..engine.schema import COLUMN_TYPES, TIMESTAMP_COLUMNS
+from .timestamps import canonical
 
 COLUMNS = tuple(COLUMN_TYPES)
 _TRUE = {"t", "true", "1"}

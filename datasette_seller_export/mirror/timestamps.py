@@ -12,7 +12,6 @@ import functools
 import re
 from datetime import datetime, timedelta, timezone
 
-TIMESTAMP_COLUMNS = ("created_at", "updated_at", "deleted_at")
 WIDTH = 27
 # The same format for PostgreSQL's to_char (with the session in UTC), so that a sync gets
 # canonical values from the server and only checks them here.

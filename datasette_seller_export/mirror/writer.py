@@ -15,10 +15,16 @@ temporary table, so that set-wise statements tell inserted, updated and unchange
 import time
 from dataclasses import dataclass, field
 
-from ..engine.schema import ID_TYPES, ensure_id_type, ensure_table, quote_identifier
+from ..engine.schema import (
+    ID_TYPES,
+    TIMESTAMP_COLUMNS,
+    ensure_id_type,
+    ensure_table,
+    quote_identifier,
+)
 from . import state
 from .records import COLUMNS, RecordError
-from .timestamps import CANONICAL_GLOB, TIMESTAMP_COLUMNS, canonical
+from .timestamps import CANONICAL_GLOB, canonical
 
 INCOMING = "seller_export_incoming"
 # The id index of a big load is written in random order: with SQLite's default 2 MB of page

@@ -8,8 +8,8 @@ import urllib.parse
 from datasette.utils.asgi import Response
 
 from ..config import get_config
-from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan
+from ..engine.formats import FORMATS
 from ..engine.organisations import natural_key, nearest
 from ..engine.plans import walk_or_scan
 from ..engine.queries import count_query
@@ -38,6 +38,8 @@ DOWNLOADS = [
     ("CSV for Excel", "csv", True, "CSV with a byte-order mark, so Excel reads UTF-8"),
     ("JSON", "json", False, "One JSON array"),
     ("NDJSON", "ndjson", False, "One JSON object per line"),
+    ("Excel", "xlsx", False, "An Excel workbook (XLSX): typed cells, names exactly as they are"),
+    ("Parquet", "parquet", False, "Apache Parquet, typed columns for pandas, polars or DuckDB"),
 ]
 
 
@@ -221,6 +223,8 @@ async def _context(datasette, request, resolved):
     context["facets"] = facets
     exports = []
     for label, fmt, bom, title in DOWNLOADS:
+        if not FORMATS[fmt].available:  # Parquet without its extra
+            continue
         plan = ExportPlan(selection, FORMATS[fmt], resolved.config.batch_size, bom=bom)
         extra = [("_bom", "1")] if bom else []
         exports.append(

@@ -8,7 +8,7 @@ from typing import Optional
 from datasette.database import QueryInterrupted
 
 from ..engine.batches import fetch_batch
-from ..engine.encoders import FORMATS
+from ..engine.formats import FORMATS
 from ..engine.plans import walk_or_scan
 from ..engine.selection import Selection
 from .facets import facet_pairs

@@ -1,4 +1,5 @@
-"""Output renderers `sellers_csv` and `sellers_json` on the raw sellers table's page.
+"""Output renderers `sellers_csv`, `sellers_json`, `sellers_xlsx` and `sellers_parquet` on the raw
+sellers table's page.
 
 A renderer sees one page of rows and cannot stream, so these do not render anything: they
 hand over to the streaming export with a redirect that carries the table page's `org_id`
@@ -20,6 +21,7 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
 from ..config import get_config
+from ..engine.formats import FORMATS
 from ..engine.selection import (
     ParameterError,
     is_filter_parameter,
@@ -111,9 +113,10 @@ async def hand_over(datasette, request, database, table, fmt):
         return Response.error([str(error)], 400)
 
 
-async def can_render(datasette, request, database, table):
-    """Whether the table page offers the renderers' links (see routes.output_renderers)."""
-    if not get_config(datasette).is_sellers_table(database, table):
+async def can_render(datasette, request, database, table, fmt):
+    """Whether the table page offers the `fmt` renderer's link (see routes.output_renderers):
+    not Parquet's without its extra."""
+    if not FORMATS[fmt].available or not get_config(datasette).is_sellers_table(database, table):
         return False
     return await can_read(datasette, request.actor)
 

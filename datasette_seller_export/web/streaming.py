@@ -20,18 +20,27 @@ MINIMUM_COMPRESSED_SIZE = 1024
 
 
 async def send_answer(
-    datasette, request, send, receive, headers: dict, chunks: AsyncIterator[bytes], description
+    datasette,
+    request,
+    send,
+    receive,
+    headers: dict,
+    chunks: AsyncIterator[bytes],
+    description,
+    compressible=True,
 ) -> Optional[Response]:
     """Answer `request` with the body `chunks` and `headers`, in the content coding its
     Accept-Encoding asks for (zstd, gzip or identity; `Vary: Accept-Encoding` on every
-    answer). Returns a Response for Datasette to send when the answer is an error found
+    answer; identity alone when not `compressible`, for a body compressed already). Returns a
+    Response for Datasette to send when the answer is an error found
     before the first byte (406 when no coding is acceptable; the database's errors as
     request.database_error classifies them), else None once the body is sent. HEAD gets the
     headers alone, and `chunks` is closed unread.
     """
     headers = {**headers, "vary": "Accept-Encoding"}
     try:
-        encoding = choose_encoding(request.headers.get("accept-encoding"), list(STREAMS))
+        codings = list(STREAMS) if compressible else []
+        encoding = choose_encoding(request.headers.get("accept-encoding"), codings)
     except NotAcceptable as error:
         await chunks.aclose()
         return RequestError(406, str(error), {"Vary": "Accept-Encoding"}).json_response()

@@ -5,8 +5,8 @@ import json
 import weakref
 
 from ..engine.database import SharedThreads
-from ..engine.encoders import FORMATS
 from ..engine.export import ExportPlan, export_chunks
+from ..engine.formats import FORMATS
 from ..routes import API_PATH
 from .downloads import content_disposition
 from .facets import facet_results
@@ -39,6 +39,8 @@ async def export_view(datasette, request, send, receive):
     try:
         accepts = (BOM_PARAMETER,) if fmt.name == "csv" else ()
         resolved = await resolve_request(datasette, request, accepts, for_export=True)
+        if not fmt.available:  # told only to whoever may export
+            raise RequestError(501, fmt.missing_message())
     except RequestError as error:
         return error.json_response()
     plan = ExportPlan(
@@ -57,7 +59,16 @@ async def export_view(datasette, request, send, receive):
     # HEAD is checked as GET is; send_answer closes the chunks unread: nothing read or encoded.
     chunks = export_chunks(export_threads(datasette).limit(resolved.execute), plan)
     description = f"{fmt.name} export of org {resolved.selection.org_id!r}"
-    return await send_answer(datasette, request, send, receive, headers, chunks, description)
+    return await send_answer(
+        datasette,
+        request,
+        send,
+        receive,
+        headers,
+        chunks,
+        description,
+        compressible=not fmt.compressed,
+    )
 
 
 async def api_view(datasette, request, send, receive):
