@@ -3,6 +3,7 @@ pyarrow, pandas, polars, DuckDB) and held value by value against the SQLite rows
 
 import io
 import json
+import shutil
 import sqlite3
 import zipfile
 from datetime import datetime, timezone
@@ -359,6 +360,7 @@ def test_the_command_line_refuses_to_compress_them_again(sellers_db, tmp_path, a
 
 
 @pytest.mark.served
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs libreoffice-calc-nogui")
 def test_libreoffice_reads_every_value(sellers_db, tmp_path):
     """LibreOffice, headless, reads the workbook as it is (its own save read back): every
     value but three of its own ways, which are not the file's: it keeps 15 significant digits

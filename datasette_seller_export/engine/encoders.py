@@ -177,17 +177,22 @@ _DATED = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"
 # What XML 1.0 cannot carry (controls but tab and LF; U+FFFE, U+FFFF), CR (which XML parsers
 # read as LF), markup's & < >, and _x (the start of Excel's own _xHHHH_ escape, which a name
 # must not be mistaken for): text holding any of them is escaped by Python (XLSX_TEXT_FUNCTION).
-_XLSX_CONTROLS = [c for c in range(1, 32) if c not in (9, 10)] + [0xFFFE, 0xFFFF]
-_XLSX_ESCAPE_GLOB = f"'*[&<>' || char({', '.join(map(str, _XLSX_CONTROLS))}) || ']*'"
+# The controls as a GLOB class of ranges: a class is matched element by element at every
+# character, so three ranges cost half of the 31 characters they span; & < > and _x by
+# instr() and GLOB '*_x*', which scan in C (docs/benchmarks.md#xlsx-and-parquet).
+_XLSX_CONTROLS_GLOB = (
+    "'*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*'"
+)
 
 
 def _xlsx_text_sql(value, nul_safe):
     """An inline string cell of the text `value`, escaped for XML and for Excel. GLOB stops
     at a NUL, so rows of a table that may hold one also look for it with instr()."""
-    needs_escape = f"{value} GLOB {_XLSX_ESCAPE_GLOB} OR {value} GLOB '*_x*'"
+    checks = [f"instr({value}, '{c}')" for c in "&<>"]
+    checks += [f"{value} GLOB {_XLSX_CONTROLS_GLOB}", f"{value} GLOB '*_x*'"]
     if nul_safe:
-        needs_escape += f" OR instr({value}, char(0))"
-    escaped = f"CASE WHEN {needs_escape} THEN {XLSX_TEXT_FUNCTION}({value}) ELSE {value} END"
+        checks.append(f"instr({value}, char(0))")
+    escaped = f"CASE WHEN {' OR '.join(checks)} THEN {XLSX_TEXT_FUNCTION}({value}) ELSE {value} END"
     return f"'<c t=\"inlineStr\"><is><t xml:space=\"preserve\">' || {escaped} || '</t></is></c>'"
 
 

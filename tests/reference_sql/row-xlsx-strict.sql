@@ -6,8 +6,7 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             WHEN display_name IS NULL THEN '<c/>'
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN display_name GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR display_name GLOB '*_x*' THEN seller_export_xlsx_text(display_name)
+                WHEN instr(display_name, '&') OR instr(display_name, '<') OR instr(display_name, '>') OR display_name GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR display_name GLOB '*_x*' THEN seller_export_xlsx_text(display_name)
                 ELSE display_name
             END || '</t></is></c>'
         END,
@@ -15,8 +14,7 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             WHEN normalized_name IS NULL THEN '<c/>'
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN normalized_name GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR normalized_name GLOB '*_x*' THEN seller_export_xlsx_text(normalized_name)
+                WHEN instr(normalized_name, '&') OR instr(normalized_name, '<') OR instr(normalized_name, '>') OR normalized_name GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR normalized_name GLOB '*_x*' THEN seller_export_xlsx_text(normalized_name)
                 ELSE normalized_name
             END || '</t></is></c>'
         END,
@@ -24,8 +22,7 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             WHEN platform IS NULL THEN '<c/>'
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN platform GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR platform GLOB '*_x*' THEN seller_export_xlsx_text(platform)
+                WHEN instr(platform, '&') OR instr(platform, '<') OR instr(platform, '>') OR platform GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR platform GLOB '*_x*' THEN seller_export_xlsx_text(platform)
                 ELSE platform
             END || '</t></is></c>'
         END,
@@ -33,8 +30,7 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             WHEN platform_id IS NULL THEN '<c/>'
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN platform_id GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR platform_id GLOB '*_x*' THEN seller_export_xlsx_text(platform_id)
+                WHEN instr(platform_id, '&') OR instr(platform_id, '<') OR instr(platform_id, '>') OR platform_id GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR platform_id GLOB '*_x*' THEN seller_export_xlsx_text(platform_id)
                 ELSE platform_id
             END || '</t></is></c>'
         END,
@@ -71,8 +67,7 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
                 ) || '</v></c>'
                 ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
                 CASE
-                    WHEN created_at GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                    ) || ']*' OR created_at GLOB '*_x*' THEN seller_export_xlsx_text(created_at)
+                    WHEN instr(created_at, '&') OR instr(created_at, '<') OR instr(created_at, '>') OR created_at GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR created_at GLOB '*_x*' THEN seller_export_xlsx_text(created_at)
                     ELSE created_at
                 END || '</t></is></c>'
             END

@@ -3,8 +3,7 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
         CASE typeof(display_name)
             WHEN 'text' THEN '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN display_name GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR display_name GLOB '*_x*' OR instr(display_name, char(0)) THEN seller_export_xlsx_text(display_name)
+                WHEN instr(display_name, '&') OR instr(display_name, '<') OR instr(display_name, '>') OR display_name GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR display_name GLOB '*_x*' OR instr(display_name, char(0)) THEN seller_export_xlsx_text(display_name)
                 ELSE display_name
             END || '</t></is></c>'
             WHEN 'null' THEN '<c/>'
@@ -20,16 +19,14 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             END
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN CAST(display_name AS TEXT) GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR CAST(display_name AS TEXT) GLOB '*_x*' OR instr(CAST(display_name AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(display_name AS TEXT))
+                WHEN instr(CAST(display_name AS TEXT), '&') OR instr(CAST(display_name AS TEXT), '<') OR instr(CAST(display_name AS TEXT), '>') OR CAST(display_name AS TEXT) GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR CAST(display_name AS TEXT) GLOB '*_x*' OR instr(CAST(display_name AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(display_name AS TEXT))
                 ELSE CAST(display_name AS TEXT)
             END || '</t></is></c>'
         END,
         CASE typeof(normalized_name)
             WHEN 'text' THEN '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN normalized_name GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR normalized_name GLOB '*_x*' OR instr(normalized_name, char(0)) THEN seller_export_xlsx_text(normalized_name)
+                WHEN instr(normalized_name, '&') OR instr(normalized_name, '<') OR instr(normalized_name, '>') OR normalized_name GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR normalized_name GLOB '*_x*' OR instr(normalized_name, char(0)) THEN seller_export_xlsx_text(normalized_name)
                 ELSE normalized_name
             END || '</t></is></c>'
             WHEN 'null' THEN '<c/>'
@@ -45,16 +42,14 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             END
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN CAST(normalized_name AS TEXT) GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR CAST(normalized_name AS TEXT) GLOB '*_x*' OR instr(CAST(normalized_name AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(normalized_name AS TEXT))
+                WHEN instr(CAST(normalized_name AS TEXT), '&') OR instr(CAST(normalized_name AS TEXT), '<') OR instr(CAST(normalized_name AS TEXT), '>') OR CAST(normalized_name AS TEXT) GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR CAST(normalized_name AS TEXT) GLOB '*_x*' OR instr(CAST(normalized_name AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(normalized_name AS TEXT))
                 ELSE CAST(normalized_name AS TEXT)
             END || '</t></is></c>'
         END,
         CASE typeof(platform)
             WHEN 'text' THEN '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN platform GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR platform GLOB '*_x*' OR instr(platform, char(0)) THEN seller_export_xlsx_text(platform)
+                WHEN instr(platform, '&') OR instr(platform, '<') OR instr(platform, '>') OR platform GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR platform GLOB '*_x*' OR instr(platform, char(0)) THEN seller_export_xlsx_text(platform)
                 ELSE platform
             END || '</t></is></c>'
             WHEN 'null' THEN '<c/>'
@@ -70,16 +65,14 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             END
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN CAST(platform AS TEXT) GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR CAST(platform AS TEXT) GLOB '*_x*' OR instr(CAST(platform AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(platform AS TEXT))
+                WHEN instr(CAST(platform AS TEXT), '&') OR instr(CAST(platform AS TEXT), '<') OR instr(CAST(platform AS TEXT), '>') OR CAST(platform AS TEXT) GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR CAST(platform AS TEXT) GLOB '*_x*' OR instr(CAST(platform AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(platform AS TEXT))
                 ELSE CAST(platform AS TEXT)
             END || '</t></is></c>'
         END,
         CASE typeof(platform_id)
             WHEN 'text' THEN '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN platform_id GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR platform_id GLOB '*_x*' OR instr(platform_id, char(0)) THEN seller_export_xlsx_text(platform_id)
+                WHEN instr(platform_id, '&') OR instr(platform_id, '<') OR instr(platform_id, '>') OR platform_id GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR platform_id GLOB '*_x*' OR instr(platform_id, char(0)) THEN seller_export_xlsx_text(platform_id)
                 ELSE platform_id
             END || '</t></is></c>'
             WHEN 'null' THEN '<c/>'
@@ -95,16 +88,14 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             END
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN CAST(platform_id AS TEXT) GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR CAST(platform_id AS TEXT) GLOB '*_x*' OR instr(CAST(platform_id AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(platform_id AS TEXT))
+                WHEN instr(CAST(platform_id AS TEXT), '&') OR instr(CAST(platform_id AS TEXT), '<') OR instr(CAST(platform_id AS TEXT), '>') OR CAST(platform_id AS TEXT) GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR CAST(platform_id AS TEXT) GLOB '*_x*' OR instr(CAST(platform_id AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(platform_id AS TEXT))
                 ELSE CAST(platform_id AS TEXT)
             END || '</t></is></c>'
         END,
         CASE typeof(times_seen)
             WHEN 'text' THEN '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN times_seen GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR times_seen GLOB '*_x*' OR instr(times_seen, char(0)) THEN seller_export_xlsx_text(times_seen)
+                WHEN instr(times_seen, '&') OR instr(times_seen, '<') OR instr(times_seen, '>') OR times_seen GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR times_seen GLOB '*_x*' OR instr(times_seen, char(0)) THEN seller_export_xlsx_text(times_seen)
                 ELSE times_seen
             END || '</t></is></c>'
             WHEN 'null' THEN '<c/>'
@@ -120,16 +111,14 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             END
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN CAST(times_seen AS TEXT) GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR CAST(times_seen AS TEXT) GLOB '*_x*' OR instr(CAST(times_seen AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(times_seen AS TEXT))
+                WHEN instr(CAST(times_seen AS TEXT), '&') OR instr(CAST(times_seen AS TEXT), '<') OR instr(CAST(times_seen AS TEXT), '>') OR CAST(times_seen AS TEXT) GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR CAST(times_seen AS TEXT) GLOB '*_x*' OR instr(CAST(times_seen AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(times_seen AS TEXT))
                 ELSE CAST(times_seen AS TEXT)
             END || '</t></is></c>'
         END,
         CASE typeof(feedback_percent)
             WHEN 'text' THEN '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN feedback_percent GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR feedback_percent GLOB '*_x*' OR instr(feedback_percent, char(0)) THEN seller_export_xlsx_text(feedback_percent)
+                WHEN instr(feedback_percent, '&') OR instr(feedback_percent, '<') OR instr(feedback_percent, '>') OR feedback_percent GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR feedback_percent GLOB '*_x*' OR instr(feedback_percent, char(0)) THEN seller_export_xlsx_text(feedback_percent)
                 ELSE feedback_percent
             END || '</t></is></c>'
             WHEN 'null' THEN '<c/>'
@@ -145,16 +134,14 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             END
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN CAST(feedback_percent AS TEXT) GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR CAST(feedback_percent AS TEXT) GLOB '*_x*' OR instr(CAST(feedback_percent AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(feedback_percent AS TEXT))
+                WHEN instr(CAST(feedback_percent AS TEXT), '&') OR instr(CAST(feedback_percent AS TEXT), '<') OR instr(CAST(feedback_percent AS TEXT), '>') OR CAST(feedback_percent AS TEXT) GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR CAST(feedback_percent AS TEXT) GLOB '*_x*' OR instr(CAST(feedback_percent AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(feedback_percent AS TEXT))
                 ELSE CAST(feedback_percent AS TEXT)
             END || '</t></is></c>'
         END,
         CASE typeof(feedback_count)
             WHEN 'text' THEN '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN feedback_count GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR feedback_count GLOB '*_x*' OR instr(feedback_count, char(0)) THEN seller_export_xlsx_text(feedback_count)
+                WHEN instr(feedback_count, '&') OR instr(feedback_count, '<') OR instr(feedback_count, '>') OR feedback_count GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR feedback_count GLOB '*_x*' OR instr(feedback_count, char(0)) THEN seller_export_xlsx_text(feedback_count)
                 ELSE feedback_count
             END || '</t></is></c>'
             WHEN 'null' THEN '<c/>'
@@ -170,8 +157,7 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             END
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN CAST(feedback_count AS TEXT) GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR CAST(feedback_count AS TEXT) GLOB '*_x*' OR instr(CAST(feedback_count AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(feedback_count AS TEXT))
+                WHEN instr(CAST(feedback_count AS TEXT), '&') OR instr(CAST(feedback_count AS TEXT), '<') OR instr(CAST(feedback_count AS TEXT), '>') OR CAST(feedback_count AS TEXT) GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR CAST(feedback_count AS TEXT) GLOB '*_x*' OR instr(CAST(feedback_count AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(feedback_count AS TEXT))
                 ELSE CAST(feedback_count AS TEXT)
             END || '</t></is></c>'
         END,
@@ -187,8 +173,7 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
                 ) || '</v></c>'
                 ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
                 CASE
-                    WHEN created_at GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                    ) || ']*' OR created_at GLOB '*_x*' OR instr(created_at, char(0)) THEN seller_export_xlsx_text(created_at)
+                    WHEN instr(created_at, '&') OR instr(created_at, '<') OR instr(created_at, '>') OR created_at GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR created_at GLOB '*_x*' OR instr(created_at, char(0)) THEN seller_export_xlsx_text(created_at)
                     ELSE created_at
                 END || '</t></is></c>'
             END
@@ -205,8 +190,7 @@ CAST(printf('<row>%s%s%s%s%s%s%s%s%s</row>',
             END
             ELSE '<c t="inlineStr"><is><t xml:space="preserve">' ||
             CASE
-                WHEN CAST(created_at AS TEXT) GLOB '*[&<>' || char(1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 65534, 65535
-                ) || ']*' OR CAST(created_at AS TEXT) GLOB '*_x*' OR instr(CAST(created_at AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(created_at AS TEXT))
+                WHEN instr(CAST(created_at AS TEXT), '&') OR instr(CAST(created_at AS TEXT), '<') OR instr(CAST(created_at AS TEXT), '>') OR CAST(created_at AS TEXT) GLOB '*[' || char(1) || '-' || char(8, 11) || '-' || char(31, 65534, 65535) || ']*' OR CAST(created_at AS TEXT) GLOB '*_x*' OR instr(CAST(created_at AS TEXT), char(0)) THEN seller_export_xlsx_text(CAST(created_at AS TEXT))
                 ELSE CAST(created_at AS TEXT)
             END || '</t></is></c>'
         END
