@@ -79,6 +79,8 @@ setup(
             "datasette-auth-passwords>=1.1.1",
             # Datasette's published gzip middleware, for the test of the two together.
             "datasette-gzip>=0.3",
+            # Datasette's published event recorder, for the test of the events it records.
+            "datasette-events-db>=0.1a2",
             "ruff==0.17.6",
         ],
     },

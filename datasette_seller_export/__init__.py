@@ -21,6 +21,13 @@ def register_actions(datasette):
 
 
 @hookimpl
+def register_events(datasette):
+    from .events import EVENTS
+
+    return EVENTS
+
+
+@hookimpl
 def startup(datasette):
     from . import config
 

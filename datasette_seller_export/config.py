@@ -62,6 +62,8 @@ class Config:
     memberships_table: str = memberships.DEFAULT_TABLE
     search_index: Optional[str] = None  # the FTS5 trigram table, when the mirror has one
     parallel_batches: int = DEFAULT_PARALLEL_BATCHES
+    # Whether each page of the API and the browse page is a `seller-page` event (events.py).
+    track_pages: bool = True
     limits: Limits = Limits()
     # What other plugins wrap the engine's `execute` in (hook seller_export_wrap_execute).
     execute_wrappers: Tuple[Callable, ...] = ()
@@ -102,6 +104,7 @@ _KEYS = {
     "protect_raw_table": (bool, "true or false"),
     "memberships_table": (str, 'a table name, e.g. "seller_export_memberships"'),
     "parallel_batches": (int, f"a whole number from 1 to {MAX_PARALLEL_BATCHES}"),
+    "track_pages": (bool, "true or false"),
 }
 
 _configs = weakref.WeakKeyDictionary()
@@ -226,6 +229,7 @@ async def load_config(datasette) -> Config:
         memberships_table=memberships_table,
         search_index=search_index,
         parallel_batches=raw.get("parallel_batches", DEFAULT_PARALLEL_BATCHES),
+        track_pages=raw.get("track_pages", True),
         execute_wrappers=tuple(
             wrap for wrap in pm.hook.seller_export_wrap_execute(datasette=datasette) if wrap
         ),

@@ -26,13 +26,32 @@ ACTIONS = [
 ]
 
 
-class ScopeError(Exception):
-    """The actor may not export the organisation asked for (or none was resolvable)."""
+# Why a seller surface refuses an actor (403), as its access-denied event says.
+NOT_SIGNED_IN = "not signed in"
+NO_PERMISSION = "no permission"
+TOKEN_RESTRICTED = "token restricted"
+NOT_A_MEMBER = "not a member of the organisation"
+NO_ORGANISATION = "no organisation"
+TABLE_NOT_VISIBLE = "may not view the table"
+REFUSALS = (
+    NOT_SIGNED_IN,
+    NO_PERMISSION,
+    TOKEN_RESTRICTED,
+    NOT_A_MEMBER,
+    NO_ORGANISATION,
+    TABLE_NOT_VISIBLE,
+)
 
-    def __init__(self, status, message):
+
+class ScopeError(Exception):
+    """The actor may not export the organisation asked for (403, and `refusal` says why), or
+    none was resolvable (400: one must be chosen)."""
+
+    def __init__(self, status, message, refusal=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.refusal = refusal
 
 
 @dataclass(frozen=True)
@@ -63,10 +82,24 @@ async def access_for(datasette, actor) -> Access:
     return Access(can_read=can_read_, can_read_any_org=any_org, orgs=orgs)
 
 
+async def refusal(datasette, actor) -> str:
+    """Why an actor that may not read is refused: a token's restrictions, when the actor
+    behind it could read (Datasette applies them in `allowed`, from the actor's `_r`)."""
+    if actor is None:
+        return NOT_SIGNED_IN
+    if "_r" in actor:
+        unrestricted = {key: value for key, value in actor.items() if key != "_r"}
+        if (await _allowed(datasette, unrestricted))[0]:
+            return TOKEN_RESTRICTED
+    return NO_PERMISSION
+
+
 def resolve_org(access: Access, requested_org: Optional[str]) -> str:
     """The one organisation this request reads; never "all of them"."""
     if not access.can_read:
-        raise ScopeError(403, f"Permission denied: exporting sellers needs the {READ} action")
+        raise ScopeError(
+            403, f"Permission denied: exporting sellers needs the {READ} action", NO_PERMISSION
+        )
     if requested_org:
         if requested_org in access.orgs or access.can_read_any_org:
             return requested_org
@@ -74,6 +107,7 @@ def resolve_org(access: Access, requested_org: Optional[str]) -> str:
             403,
             f"Permission denied: org_id={requested_org} is not your organisation; "
             f"reading another organisation needs the {READ_ANY_ORG} action",
+            NOT_A_MEMBER,
         )
     if len(access.orgs) == 1:
         return next(iter(access.orgs))
@@ -88,6 +122,7 @@ def resolve_org(access: Access, requested_org: Optional[str]) -> str:
         403,
         "Permission denied: your actor has no org_id and no memberships, so there is no "
         "organisation whose sellers you may read",
+        NO_ORGANISATION,
     )
 
 

@@ -8,10 +8,12 @@ from datasette.plugins import pm
 from support.sellers import build_sellers_db
 from support.server import Server
 
-# datasette-gzip is installed for the test that serves it beside this plugin (see
-# support/server.OPT_IN_PLUGINS); in process, as in every other server, it stays out.
-if pm.get_plugin("gzip") is not None:
-    pm.unregister(name="gzip")
+# datasette-gzip and datasette-events-db are installed for the tests that serve them beside
+# this plugin (see support/server.OPT_IN_PLUGINS); in process, as in every other server, they
+# stay out.
+for name in ("gzip", "events_db"):
+    if pm.get_plugin(name) is not None:
+        pm.unregister(name=name)
 
 # Fixtures that start real processes: servers (and every fixture named `*_server`), a
 # PostgreSQL cluster, Chromium.

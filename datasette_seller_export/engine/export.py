@@ -31,6 +31,24 @@ class ExportPlan:
     parallel_batches: int = 1  # batch queries under way at once (see batches.iter_batches)
 
 
+class Tally:
+    """What an export has handed on so far: its rows (`on_batch=tally.batch`) and its bytes
+    before any content coding (`tally.counted(chunks)`)."""
+
+    def __init__(self):
+        self.rows = 0
+        self.bytes = 0
+
+    def batch(self, count):
+        self.rows += count
+
+    async def counted(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        async with contextlib.aclosing(chunks):
+            async for chunk in chunks:
+                self.bytes += len(chunk)
+                yield chunk
+
+
 async def export_chunks(execute: Execute, plan: ExportPlan, on_batch=None) -> AsyncIterator[bytes]:
     """The export as chunks of bytes: the first holds the head and the first batch, then one
     chunk per batch, and the last closes the document. Nothing is held beyond one batch.

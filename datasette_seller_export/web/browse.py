@@ -15,6 +15,7 @@ from ..engine.plans import walk_or_scan
 from ..engine.queries import count_query
 from ..engine.schema import EXPORTED_COLUMNS, SORTABLE_COLUMNS
 from ..engine.selection import DEFAULT_SORT, FILTER_OPERATORS, FILTERABLE_COLUMNS
+from ..events import page_read
 from ..permissions import can_read
 from ..routes import PAGE_PATH
 from .downloads import download_name
@@ -144,9 +145,10 @@ async def browse_view(datasette, request):
         context = await _context(datasette, request, resolved)
     except RequestError as error:
         error.raise_html()
-    return Response.html(
-        await datasette.render_template("seller_export_browse.html", context, request=request)
-    )
+    html = await datasette.render_template("seller_export_browse.html", context, request=request)
+    if resolved.selection is not None:  # not the organisation picker
+        page_read(datasette, request, resolved, "browse", len(context["rows"]))
+    return Response.html(html)
 
 
 def filter_rows(datasette, criteria, carried):

@@ -33,4 +33,5 @@ async def orgs_view(datasette, request, send, receive):
     answer = {"ok": True, "orgs": orgs, "any_org": resolved.access.can_read_any_org}
     body = json.dumps(answer).encode()
     headers = {"content-type": "application/json; charset=utf-8"}
-    return await send_answer(datasette, request, send, receive, headers, one_chunk(body), "orgs")
+    answer = await send_answer(datasette, request, send, receive, headers, one_chunk(body), "orgs")
+    return answer.response

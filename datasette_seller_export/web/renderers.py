@@ -29,7 +29,8 @@ from ..engine.selection import (
     parse_filter,
     parse_flagged,
 )
-from ..permissions import ScopeError, access_for, can_read, resolve_org
+from ..events import refused
+from ..permissions import TABLE_NOT_VISIBLE, ScopeError, access_for, can_read, resolve_org
 from ..routes import PAGE_PATH
 from .params import url_with_query
 from .request import DATABASE_ERRORS, database_error
@@ -108,6 +109,8 @@ async def hand_over(datasette, request, database, table, fmt):
     except DATABASE_ERRORS as error:
         return database_error(error, datasette).json_response()
     except ScopeError as error:
+        if error.refusal is not None:
+            refused(datasette, request, error.refusal)
         return Response.error([error.message], error.status)
     except ParameterError as error:
         return Response.error([str(error)], 400)
@@ -132,5 +135,6 @@ async def renderer_view(datasette, request):
         )
     resource = TableResource(database=database, table=table)
     if not await datasette.allowed(action="view-table", resource=resource, actor=request.actor):
+        refused(datasette, request, TABLE_NOT_VISIBLE)
         return Response.error(["Permission denied: you may not view this table"], 403)
     return await hand_over(datasette, request, database, table, request.url_vars["format"])

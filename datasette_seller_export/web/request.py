@@ -12,6 +12,7 @@ from datasette.utils.asgi import BadRequest, Response
 from datasette.utils.sqlite import sqlite3  # Datasette's: pysqlite3 when installed
 from datasette.views.base import DatasetteError
 
+from .. import events, permissions
 from ..config import Config, get_config
 from ..engine import database
 from ..engine.batches import Execute
@@ -27,16 +28,28 @@ DATABASE_ERRORS = (sqlite3.Error, QueryInterrupted)
 # The parameters a view may accept beyond the criteria, each parsed here.
 PAGING_PARAMETERS = ("_size", "_next")
 BOM_PARAMETER = "_bom"
+# What an actor without the read action is told, by why (permissions.refusal).
+_REFUSED = {
+    permissions.NOT_SIGNED_IN: (
+        f"Permission denied: sign in first (the sellers need the {READ} action)"
+    ),
+    permissions.NO_PERMISSION: f"Permission denied: this needs the {READ} action",
+    permissions.TOKEN_RESTRICTED: (
+        f"Permission denied: this API token's restrictions leave out {READ}; use a token"
+        f" that allows it (datasette create-token ... --all {READ})"
+    ),
+}
 
 
 class RequestError(Exception):
-    """Why a request cannot be answered: its status, a message that says what to fix, and
-    any headers the answer needs."""
+    """Why a request cannot be answered: its status, a message that says what to fix, any
+    headers the answer needs, and for a refusal (403) why, as permissions.REFUSALS says."""
 
-    def __init__(self, status, message, headers=None):
+    def __init__(self, status, message, headers=None, refusal=None):
         super().__init__(message)
         self.status = status
         self.headers = headers or {}
+        self.refusal = refusal
 
     def json_response(self) -> Response:
         """Datasette's JSON error shape, for the exports and the API."""
@@ -105,8 +118,18 @@ async def resolve_request(
     parameters, organisation, paging token; then the search's plan, for a page or, with
     `for_export`, a whole export (see plans.plan_selection). `accepts` names the
     parameters the view takes beyond the criteria (which a NO_ORG view does not take), each
-    once; a `faceted` view takes `_facet`, `_facet_date` and `_facet_size` too.
+    once; a `faceted` view takes `_facet`, `_facet_date` and `_facet_size` too. A refusal
+    is sent as a `seller-access-denied` event.
     """
+    try:
+        return await _resolve(datasette, request, accepts, scope, for_export, faceted)
+    except RequestError as error:
+        if error.refusal is not None:
+            events.refused(datasette, request, error.refusal)
+        raise
+
+
+async def _resolve(datasette, request, accepts, scope, for_export, faceted) -> SellerRequest:
     if request.method not in ("GET", "HEAD"):
         raise RequestError(
             405,
@@ -121,11 +144,8 @@ async def resolve_request(
     except DATABASE_ERRORS as error:
         raise database_error(error, datasette) from None
     if not access.can_read:
-        if request.actor is None:
-            raise RequestError(
-                403, f"Permission denied: sign in first (the sellers need the {READ} action)"
-            )
-        raise RequestError(403, f"Permission denied: this needs the {READ} action")
+        refusal = await permissions.refusal(datasette, request.actor)
+        raise RequestError(403, _REFUSED[refusal], refusal=refusal)
     try:
         if faceted:
             accepts = (*accepts, FACET_SIZE_PARAMETER)
@@ -195,5 +215,5 @@ def _selection(config, access, criteria, scope) -> Optional[Selection]:
     except ScopeError as error:
         if scope == CHOOSE_ORG and error.status == 400:
             return None  # an organisation is to be chosen: the view shows the picker
-        raise RequestError(error.status, error.message) from None
+        raise RequestError(error.status, error.message, refusal=error.refusal) from None
     return criteria.selection(config.table, org_id, config.search_index)

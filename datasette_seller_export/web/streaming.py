@@ -7,16 +7,30 @@ see a disconnect, and it always ends the body cleanly, so a failed export would 
 """
 
 import asyncio
+from dataclasses import dataclass
 from typing import AsyncIterator, Optional
 
 from datasette.utils.asgi import Response
 
 from ..engine.compression import IDENTITY, STREAMS, compressed
+from ..events import COMPLETE, DISCONNECTED, FAILED
 from .encoding import NotAcceptable, choose_encoding
 from .request import DATABASE_ERRORS, RequestError, database_error, log
 
 # A body known to be smaller goes as it is: compressed, it would hardly shrink, or grow.
 MINIMUM_COMPRESSED_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How send_answer answered: `response` is for Datasette to send (an error found before
+    the first byte), or None when the body was sent; `outcome` is how the body went (events
+    COMPLETE, FAILED or DISCONNECTED; FAILED too for a database error before the first
+    byte), None when no body was due (HEAD, 406); `encoding` its content coding."""
+
+    response: Optional[Response]
+    outcome: Optional[str]
+    encoding: str = IDENTITY
 
 
 async def send_answer(
@@ -28,14 +42,13 @@ async def send_answer(
     chunks: AsyncIterator[bytes],
     description,
     compressible=True,
-) -> Optional[Response]:
+) -> Answer:
     """Answer `request` with the body `chunks` and `headers`, in the content coding its
     Accept-Encoding asks for (zstd, gzip or identity; `Vary: Accept-Encoding` on every
-    answer; identity alone when not `compressible`, for a body compressed already). Returns a
-    Response for Datasette to send when the answer is an error found
-    before the first byte (406 when no coding is acceptable; the database's errors as
-    request.database_error classifies them), else None once the body is sent. HEAD gets the
-    headers alone, and `chunks` is closed unread.
+    answer; identity alone when not `compressible`, for a body compressed already). An error
+    found before the first byte is a Response in the Answer, for Datasette to send (406 when
+    no coding is acceptable; the database's errors as request.database_error classifies
+    them). HEAD gets the headers alone, and `chunks` is closed unread.
     """
     headers = {**headers, "vary": "Accept-Encoding"}
     try:
@@ -43,10 +56,12 @@ async def send_answer(
         encoding = choose_encoding(request.headers.get("accept-encoding"), codings)
     except NotAcceptable as error:
         await chunks.aclose()
-        return RequestError(406, str(error), {"Vary": "Accept-Encoding"}).json_response()
+        refusal = RequestError(406, str(error), {"Vary": "Accept-Encoding"})
+        return Answer(refusal.json_response(), None)
     if request.method == "HEAD":
         await chunks.aclose()
-        return await send_head(send, _with_encoding(headers, encoding))
+        await send_head(send, _with_encoding(headers, encoding))
+        return Answer(None, None, encoding)
     head = []
     try:
         head.append(await chunks.__anext__())
@@ -61,11 +76,12 @@ async def send_answer(
         ended = True
     except DATABASE_ERRORS as error:
         await chunks.aclose()
-        return database_error(error, datasette).json_response()
+        return Answer(database_error(error, datasette).json_response(), FAILED, encoding)
     body = compressed(_after(head, None if ended else chunks), encoding)
     first = await anext(body, b"")
-    await send_stream(send, receive, first, body, _with_encoding(headers, encoding), description)
-    return None
+    headers = _with_encoding(headers, encoding)
+    outcome = await send_stream(send, receive, first, body, headers, description)
+    return Answer(None, outcome, encoding)
 
 
 def _with_encoding(headers, encoding):
@@ -103,8 +119,11 @@ async def _wait_for_disconnect(receive, disconnected: asyncio.Event):
             return
 
 
-async def send_stream(send, receive, first_chunk: bytes, chunks, headers: dict, description: str):
-    """Stream `first_chunk` then the rest of the async iterator `chunks` as a 200 response.
+async def send_stream(
+    send, receive, first_chunk: bytes, chunks, headers: dict, description: str
+) -> str:
+    """Stream `first_chunk` then the rest of the async iterator `chunks` as a 200 response;
+    return how it went: COMPLETE, DISCONNECTED or FAILED.
 
     The caller has already produced `first_chunk`, so every error that can be reported
     cleanly has been. An error after this point is logged and the response is left
@@ -129,14 +148,16 @@ async def send_stream(send, receive, first_chunk: bytes, chunks, headers: dict, 
                 log.warning(
                     "%s: client disconnected, export stopped after %d chunks", description, sent
                 )
-                return
+                return DISCONNECTED
             try:
                 chunk = await chunks.__anext__()
             except StopAsyncIteration:
                 break
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return COMPLETE
     except Exception:
         log.exception("%s: failed after the first byte; aborting the connection", description)
+        return FAILED
     finally:
         watcher.cancel()
         await chunks.aclose()

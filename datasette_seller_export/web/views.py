@@ -2,11 +2,13 @@
 the export engine."""
 
 import json
+import time
 import weakref
 
 from ..engine.database import SharedThreads
-from ..engine.export import ExportPlan, export_chunks
+from ..engine.export import ExportPlan, Tally, export_chunks
 from ..engine.formats import FORMATS
+from ..events import SellerExportEvent, emit, filters_asked, page_read
 from ..routes import API_PATH
 from .downloads import content_disposition
 from .facets import facet_results
@@ -35,6 +37,7 @@ def export_threads(datasette) -> SharedThreads:
 
 
 async def export_view(datasette, request, send, receive):
+    started = time.monotonic()
     fmt = FORMATS[request.url_vars["format"]]
     try:
         accepts = (BOM_PARAMETER,) if fmt.name == "csv" else ()
@@ -57,18 +60,34 @@ async def export_view(datasette, request, send, receive):
         "x-content-type-options": "nosniff",
     }
     # HEAD is checked as GET is; send_answer closes the chunks unread: nothing read or encoded.
-    chunks = export_chunks(export_threads(datasette).limit(resolved.execute), plan)
-    description = f"{fmt.name} export of org {resolved.selection.org_id!r}"
-    return await send_answer(
+    tally = Tally()
+    execute = export_threads(datasette).limit(resolved.execute)
+    chunks = tally.counted(export_chunks(execute, plan, on_batch=tally.batch))
+    org_id = resolved.selection.org_id
+    answer = await send_answer(
         datasette,
         request,
         send,
         receive,
         headers,
         chunks,
-        description,
+        f"{fmt.name} export of org {org_id!r}",
         compressible=not fmt.compressed,
     )
+    if answer.outcome is not None:
+        event = SellerExportEvent(
+            actor=request.actor,
+            org_id=org_id,
+            format=fmt.name,
+            filters=filters_asked(resolved.criteria),
+            rows=tally.rows,
+            bytes=tally.bytes,
+            encoding=answer.encoding,
+            outcome=answer.outcome,
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+        )
+        emit(datasette, event)
+    return answer.response
 
 
 async def api_view(datasette, request, send, receive):
@@ -104,6 +123,9 @@ async def api_view(datasette, request, send, receive):
     frame_json = json.dumps(frame, separators=(",", ":"))
     body = b'{"ok":true,"rows":[' + page.rows_json + b"]," + frame_json[1:].encode()
     description = f"page of org {resolved.selection.org_id!r}"
-    return await send_answer(
+    answer = await send_answer(
         datasette, request, send, receive, headers, one_chunk(body), description
     )
+    if answer.outcome is not None:
+        page_read(datasette, request, resolved, "api", page.count)
+    return answer.response

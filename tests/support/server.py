@@ -19,7 +19,7 @@ START_TIMEOUT_SECONDS = 30
 
 
 # Installed for the tests that serve it beside this plugin; every other server runs without it.
-OPT_IN_PLUGINS = ("datasette-gzip",)
+OPT_IN_PLUGINS = ("datasette-gzip", "datasette-events-db")
 
 
 def installed_plugins(also=()):
