@@ -5,7 +5,10 @@ import io
 import json
 import math
 import sqlite3
+from datetime import datetime
 
+import pyarrow
+import pyarrow.parquet
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -245,3 +248,60 @@ def test_a_mirror_refuses_a_nul_character_and_says_where(strict_tables):
         strict_tables[True].execute(
             "INSERT INTO sellers (id, org_id, display_name) VALUES ('n', 'o', 'a' || char(0))"
         )
+
+
+moments = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31))
+
+
+@pytest.mark.skipif(not STRICT_SUPPORTED, reason="STRICT tables need SQLite 3.37")
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.data(),
+    nul_free=st.booleans(),
+    columns=st.lists(st.sampled_from(EXPORTED_COLUMNS), min_size=1, unique=True),
+)
+def test_a_parquet_file_holds_every_value_as_it_is(strict_tables, data, nul_free, columns):
+    """The arrow_csv rows, parsed into a Parquet file, come back value for value: NULL apart
+    from empty text, floats exact, flagged a boolean, created_at a UTC moment."""
+    columns = tuple(c for c in EXPORTED_COLUMNS if c in columns)
+    from datasette_seller_export.engine.parquet import ParquetFile
+
+    text = texts.filter(lambda t: "\x00" not in t) if nul_free else texts
+    moment = st.one_of(st.none(), moments.map(lambda m: m.isoformat(timespec="microseconds") + "Z"))
+    rows = data.draw(
+        st.lists(
+            strict_rows(text).flatmap(
+                lambda row: st.fixed_dictionaries(
+                    {"flagged": st.sampled_from([None, 0, 1]), "created_at": moment}
+                ).map(lambda typed: {**row, **typed})
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    conn = strict_tables[nul_free]
+    conn.execute("DELETE FROM sellers")
+    conn.executemany(
+        f"INSERT INTO sellers (id, org_id, {', '.join(EXPORTED_COLUMNS)})"
+        f" VALUES (?, 'o', {', '.join('?' * len(EXPORTED_COLUMNS))})",
+        [(str(i), *(row[c] for c in EXPORTED_COLUMNS)) for i, row in enumerate(rows)],
+    )
+    rules = ValueRules(typed=True, nul_free=nul_free)
+    sql = row_sql("arrow_csv", True, columns, rules)
+    encoded = b"".join(r[0] for r in conn.execute(f"SELECT {sql} FROM sellers ORDER BY id"))
+    document = ParquetFile(columns)
+    body = document.begin() + document.add(encoded, len(rows)) + document.end()
+    table = pyarrow.parquet.read_table(pyarrow.BufferReader(body))
+
+    def expected(column, value):
+        if value is None:
+            return None
+        if column == "flagged":
+            return bool(value)
+        if column == "created_at":
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return value
+
+    assert table.column_names == list(columns)
+    for column in columns:
+        assert table.column(column).to_pylist() == [expected(column, r[column]) for r in rows]

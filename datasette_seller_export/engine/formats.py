@@ -111,7 +111,7 @@ FORMATS = {
     "parquet": Format(
         "parquet",
         "application/vnd.apache.parquet",
-        "ndjson",
+        "arrow_csv",
         b"",
         _parquet_file,
         compressed=True,

@@ -1,23 +1,27 @@
 """The Parquet export (the `parquet` extra: pyarrow), written as it is sent.
 
-SQLite encodes each batch as NDJSON (encoders.json_object_sql), which pyarrow's JSON reader
-parses in C++ against the export's schema: far faster than building Python rows, and JSON
-keeps what CSV loses (NULL apart from empty text, exact floats). Batches gather into row
+SQLite encodes each batch as CSV that keeps NULL apart from empty text and floats exact
+(encoders' arrow_csv), which pyarrow's CSV reader parses in C++ against the export's schema:
+far faster than building Python rows, and than its JSON reader. Batches gather into row
 groups of ROW_GROUP_ROWS, each written and sent as it fills; the footer, which indexes them,
 comes last, so a file cut short never opens.
 """
 
 import pyarrow as pa
-import pyarrow.json as pa_json
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from .schema import BOOLEAN_COLUMNS, COLUMN_TYPES, TIMESTAMP_COLUMNS
 
-# A row group is held until it is written: 50,000 rows are about 5 MB of columns (the server
-# grew by under 7 MB exporting the 1M demo's biggest organisation,
+# A row group is held until it is written: 50,000 rows are a few MB of columns (the server
+# grew by 6-18 MB exporting the 1M demo's biggest organisation,
 # docs/benchmarks.md#xlsx-and-parquet), and big enough for readers to scan well.
 ROW_GROUP_ROWS = 50_000
 COMPRESSION = "zstd"
+# The columns of few values, worth a dictionary. Trying one on every column, pyarrow's
+# default, tripled the cost of writing (names, ids and times seldom repeat) and made the
+# file bigger (docs/benchmarks.md#xlsx-and-parquet).
+DICTIONARY_COLUMNS = ("platform",)
 _ARROW_TYPES = {str: pa.string(), int: pa.int64(), float: pa.float64()}
 
 
@@ -61,15 +65,29 @@ class _Pieces:
 
 class ParquetFile:
     """The Parquet file of the rows of `columns`, as the document an export writes (see
-    formats.Document): `begin()`, `add(ndjson_rows, count)` per batch, `end()`."""
+    formats.Document): `begin()`, `add(csv_rows, count)` per batch, `end()`."""
 
     def __init__(self, columns, row_group_rows=ROW_GROUP_ROWS):
         self._schema = arrow_schema(columns)
         self._row_group_rows = row_group_rows
         self._file = _Pieces()
-        self._writer = pq.ParquetWriter(self._file, self._schema, compression=COMPRESSION)
-        self._parse_options = pa_json.ParseOptions(
-            explicit_schema=self._schema, unexpected_field_behavior="error"
+        self._writer = pq.ParquetWriter(
+            self._file,
+            self._schema,
+            compression=COMPRESSION,
+            use_dictionary=[c for c in columns if c in DICTIONARY_COLUMNS],
+        )
+        self._column_names = list(columns)
+        # A row of one column that is NULL is an empty line: a row all the same.
+        self._parse_options = pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+        # An empty field is NULL, `""` empty text; booleans are written true and false.
+        self._convert_options = pa_csv.ConvertOptions(
+            column_types=self._schema,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            true_values=["true"],
+            false_values=["false"],
         )
         self._pending = []  # parsed batches of the row group being gathered
         self._pending_rows = 0
@@ -77,13 +95,16 @@ class ParquetFile:
     def begin(self) -> bytes:
         return self._file.take()  # the magic number
 
-    def add(self, ndjson_rows: bytes, count: int) -> bytes:
+    def add(self, csv_rows: bytes, count: int) -> bytes:
         if count:
-            read_options = pa_json.ReadOptions(use_threads=False, block_size=len(ndjson_rows))
-            batch = pa_json.read_json(
-                pa.BufferReader(ndjson_rows),
+            read_options = pa_csv.ReadOptions(
+                use_threads=False, block_size=len(csv_rows), column_names=self._column_names
+            )
+            batch = pa_csv.read_csv(
+                pa.BufferReader(csv_rows),
                 read_options=read_options,
                 parse_options=self._parse_options,
+                convert_options=self._convert_options,
             )
             self._pending.append(batch)
             self._pending_rows += count
