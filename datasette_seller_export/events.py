@@ -17,8 +17,6 @@ from typing import Optional
 
 from datasette.events import Event
 
-from .engine.selection import DEFAULT_SORT, Criteria
-
 log = logging.getLogger("datasette_seller_export")
 
 # How a whole export ended (web/streaming.send_answer).
@@ -91,10 +89,14 @@ async def _send(datasette, event):
         log.exception("a plugin failed to record the %s event", event.name)
 
 
-def filters_asked(criteria: Criteria) -> dict:
-    """The selection as the actor asked for it, the organisation apart: flagged, the search
-    term, the order (`-column` for descending), the column filters as typed and the chosen
-    columns (None: all of them)."""
+def filters_asked(criteria) -> dict:
+    """The selection (a selection.Criteria) as the actor asked for it, the organisation apart:
+    flagged, the search term, the order (`-column` for descending), the column filters as
+    typed and the chosen columns (None: all of them)."""
+    # Imported here: Datasette imports this module at every start (register_events), and the
+    # engine only on a seller request.
+    from .engine.selection import DEFAULT_SORT
+
     sort = None
     if criteria.sort != DEFAULT_SORT:
         sort = ("-" if criteria.sort.descending else "") + criteria.sort.column

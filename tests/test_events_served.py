@@ -5,13 +5,15 @@ stores them."""
 
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 
 import httpx
 import pytest
 from support.clients import raw_get, served_config
 from support.sellers import ADMIN, build_sellers_db
-from support.server import Server
+from support.server import SECRET, Server
 
 pytestmark = pytest.mark.served
 
@@ -154,3 +156,23 @@ def test_datasette_events_db_records_the_events(events_db_server):
     with sqlite3.connect(internal) as db:
         exported = db.execute(WHO_EXPORTED, {"org_id": "big", "since": since}).fetchall()
     assert [row[1:] for row in exported] == [("admin", "xlsx", BIG_ORG_ROWS, "complete")]
+
+
+def test_a_token_restricted_from_reading_is_refused_as_such(serve, tmp_path, mirror):
+    server, events = start(serve, tmp_path, mirror)
+    command = [sys.executable, "-m", "datasette", "create-token", "admin", "--secret", SECRET]
+    token = subprocess.run(
+        [*command, "--all", "view-instance"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    response = httpx.get(
+        server.url + "/-/sellers.json?org_id=big", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 403
+    assert "restrictions leave out seller_collection.read" in response.json()["error"]
+    (refusal,) = recorded(events, 1)
+    assert refusal["actor"]["id"] == "admin" and refusal["actor"]["token"] == "dstok"
+    assert refusal["properties"] == {
+        "path": "/-/sellers.json",
+        "org_id": "big",
+        "reason": "token restricted",
+    }

@@ -126,6 +126,7 @@ HEAVY = (
     "datasette_seller_export.engine.encoders",
     "datasette_seller_export.engine.batches",
     "datasette_seller_export.engine.queries",
+    "datasette_seller_export.engine.selection",
     "datasette_seller_export.engine.export",
     "datasette_seller_export.mirror.writer",
     "datasette_seller_export.web.request",
