@@ -127,11 +127,22 @@ def pick_sizes(counts):
 class Server(DatasetteServer):
     """`datasette serve` over the benchmark database, with its peak RSS sampled on demand."""
 
-    def __init__(self, db_path, batch_size=None, parallel=None, settings=()):
+    def __init__(
+        self,
+        db_path,
+        batch_size=None,
+        parallel=None,
+        settings=(),
+        plugin=None,
+        plugins=(),
+        log="server.log",
+    ):
+        """`plugin`: more of this plugin's settings; `plugins`: the opt-in plugins to load
+        beside it (support/server.OPT_IN_PLUGINS); `log`: its file in benchmarks/results/."""
         args = [db_path, "--root", "--setting", "sql_time_limit_ms", "5000"]
         for name, value in settings:  # more of Datasette's settings, as (name, value)
             args += ["--setting", name, str(value)]
-        plugin = {}
+        plugin = dict(plugin or {})
         if batch_size:
             plugin["batch_size"] = batch_size
         if parallel:
@@ -140,7 +151,7 @@ class Server(DatasetteServer):
             args += ["--setting", "num_sql_threads", str(max(3, parallel + 1))]
         if plugin:
             args += ["-s", "plugins", json.dumps({"datasette-seller-export": plugin})]
-        super().__init__(args, os.path.join(RESULTS, "server.log"))
+        super().__init__(args, os.path.join(RESULTS, log), plugins=plugins)
         self.cookie = "ds_actor=" + self.cookies({"id": "root"})["ds_actor"]
         self.peak_kb = 0
         self._sampling = False
