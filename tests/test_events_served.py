@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 from support.clients import raw_get, served_config
-from support.sellers import ADMIN, build_sellers_db
+from support.sellers import ADMIN, ROW_MARKERS, build_sellers_db
 from support.server import SECRET, Server
 
 pytestmark = pytest.mark.served
@@ -49,16 +49,20 @@ def start(serve, tmp_path, mirror, **env):
 
 
 def recorded(path, count, timeout=10):
-    """The first `count` events in the recorder's file, once that many are there; and no more
-    for a moment after."""
+    """The `count` events in the recorder's file, once that many are there, and no more for a
+    moment after; none holding a value of a row."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         lines = path.read_text().splitlines() if path.exists() else []
         if len(lines) >= count:
             time.sleep(0.3)
-            lines = path.read_text().splitlines()
+            text = path.read_text()
+            lines = text.splitlines()
             assert len(lines) == count, lines
-            return [json.loads(line) for line in lines]
+            events = [json.loads(line) for line in lines]
+            as_written = json.dumps(events, ensure_ascii=False)
+            assert [marker for marker in ROW_MARKERS if marker in as_written] == []
+            return events
         time.sleep(0.05)
     raise AssertionError(f"{count} events were not recorded within {timeout} s")
 
