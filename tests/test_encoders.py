@@ -200,6 +200,17 @@ def strict_table(checks):
     return connection
 
 
+def fill(conn, rows):
+    """`conn`, its sellers table holding just `rows` (the exported columns), ids in order."""
+    conn.execute("DELETE FROM sellers")
+    conn.executemany(
+        f"INSERT INTO sellers (id, org_id, {', '.join(EXPORTED_COLUMNS)})"
+        f" VALUES (?, 'o', {', '.join('?' * len(EXPORTED_COLUMNS))})",
+        [(str(i), *(row[c] for c in EXPORTED_COLUMNS)) for i, row in enumerate(rows)],
+    )
+    return conn
+
+
 @pytest.fixture(scope="module")
 def strict_tables():
     tables = {checks: strict_table(checks) for checks in (True, False)}
@@ -225,13 +236,7 @@ def test_rows_of_a_strict_table_equal_the_general_ones(
     text = texts.filter(lambda t: "\x00" not in t) if nul_free else texts
     rows = data.draw(st.lists(strict_rows(text), min_size=1, max_size=4))
     columns = tuple(c for c in EXPORTED_COLUMNS if c in columns)
-    conn = strict_tables[nul_free]
-    conn.execute("DELETE FROM sellers")
-    conn.executemany(
-        f"INSERT INTO sellers (id, org_id, {', '.join(EXPORTED_COLUMNS)})"
-        f" VALUES (?, 'o', {', '.join('?' * len(EXPORTED_COLUMNS))})",
-        [(str(i), *(row[c] for c in EXPORTED_COLUMNS)) for i, row in enumerate(rows)],
-    )
+    conn = fill(strict_tables[nul_free], rows)
     rules = ValueRules(typed=True, nul_free=nul_free)
     general, ruled = (
         conn.execute(
@@ -279,13 +284,7 @@ def test_a_parquet_file_holds_every_value_as_it_is(strict_tables, data, nul_free
             max_size=4,
         )
     )
-    conn = strict_tables[nul_free]
-    conn.execute("DELETE FROM sellers")
-    conn.executemany(
-        f"INSERT INTO sellers (id, org_id, {', '.join(EXPORTED_COLUMNS)})"
-        f" VALUES (?, 'o', {', '.join('?' * len(EXPORTED_COLUMNS))})",
-        [(str(i), *(row[c] for c in EXPORTED_COLUMNS)) for i, row in enumerate(rows)],
-    )
+    conn = fill(strict_tables[nul_free], rows)
     rules = ValueRules(typed=True, nul_free=nul_free)
     sql = row_sql("arrow_csv", True, columns, rules)
     encoded = b"".join(r[0] for r in conn.execute(f"SELECT {sql} FROM sellers ORDER BY id"))
