@@ -61,7 +61,7 @@ class SellerAccessDeniedEvent(Event):
     """Event name: ``seller-access-denied``
 
     A seller surface refused the actor (403): the path, the organisation asked for with
-    `org_id=` (None when none was), and why (permissions.REFUSALS)."""
+    `org_id=` (None when none was), and why (one of the reasons in permissions)."""
 
     name = "seller-access-denied"
     path: str

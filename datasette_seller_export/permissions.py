@@ -33,14 +33,6 @@ TOKEN_RESTRICTED = "token restricted"
 NOT_A_MEMBER = "not a member of the organisation"
 NO_ORGANISATION = "no organisation"
 TABLE_NOT_VISIBLE = "may not view the table"
-REFUSALS = (
-    NOT_SIGNED_IN,
-    NO_PERMISSION,
-    TOKEN_RESTRICTED,
-    NOT_A_MEMBER,
-    NO_ORGANISATION,
-    TABLE_NOT_VISIBLE,
-)
 
 
 class ScopeError(Exception):

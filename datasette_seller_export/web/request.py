@@ -43,7 +43,7 @@ _REFUSED = {
 
 class RequestError(Exception):
     """Why a request cannot be answered: its status, a message that says what to fix, any
-    headers the answer needs, and for a refusal (403) why, as permissions.REFUSALS says."""
+    headers the answer needs, and for a refusal (403) why, one of the reasons in permissions."""
 
     def __init__(self, status, message, headers=None, refusal=None):
         super().__init__(message)

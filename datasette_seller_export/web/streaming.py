@@ -56,8 +56,8 @@ async def send_answer(
         encoding = choose_encoding(request.headers.get("accept-encoding"), codings)
     except NotAcceptable as error:
         await chunks.aclose()
-        refusal = RequestError(406, str(error), {"Vary": "Accept-Encoding"})
-        return Answer(refusal.json_response(), None)
+        not_acceptable = RequestError(406, str(error), {"Vary": "Accept-Encoding"})
+        return Answer(not_acceptable.json_response(), None)
     if request.method == "HEAD":
         await chunks.aclose()
         await send_head(send, _with_encoding(headers, encoding))
