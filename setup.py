@@ -53,8 +53,9 @@ setup(
         "zstandard>=0.22; python_version < '3.14'",
     ],
     extras_require={
-        # `datasette seller-export sync --from postgresql://...`
-        "postgres": ["psycopg[binary]>=3.1"],
+        # `datasette seller-export sync --from postgresql://...`; psycopg2 for --follow, whose
+        # streaming replication psycopg 3 does not have (docs/design.md)
+        "postgres": ["psycopg[binary]>=3.1", "psycopg2-binary>=2.9"],
         # `/export/sellers/parquet` and `export -o FILE.parquet`
         "parquet": ["pyarrow>=14"],
         "test": [
@@ -65,6 +66,7 @@ setup(
             "polars",
             "duckdb",
             "psycopg[binary]>=3.1",
+            "psycopg2-binary>=2.9",
             "pytest",
             "pytest-asyncio>=1.0",
             "pytest-timeout",

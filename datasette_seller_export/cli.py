@@ -444,11 +444,54 @@ class Duration(click.ParamType):
     is_flag=True,
     help="Sync without the production columns the mirror does not know",
 )
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep DB current from PostgreSQL's logical replication, change by change (hard "
+    "deletes too), until stopped: a first copy, then the stream (docs/mirror.md)",
+)
+@click.option(
+    "--status",
+    is_flag=True,
+    help="Show the replication slot DB follows: its lag, and the WAL production keeps for it",
+)
+@click.option(
+    "--drop-slot",
+    is_flag=True,
+    help="Drop the replication slot DB follows, so production stops keeping WAL for it; a "
+    "later --follow copies afresh",
+)
+@click.option(
+    "--slot",
+    metavar="NAME",
+    help="The replication slot's name (default: seller_export_<host>_<file>_<hash>)",
+)
+@click.option(
+    "--publication",
+    metavar="NAME",
+    help="The publication to read (default: seller_export_<source table>; created when the "
+    "role may)",
+)
 @_table_option
-def sync_command(db_path, url, source_table, overlap, full, every, ignore_unknown_columns, table):
+def sync_command(
+    db_path,
+    url,
+    source_table,
+    overlap,
+    full,
+    every,
+    ignore_unknown_columns,
+    follow,
+    status,
+    drop_slot,
+    slot,
+    publication,
+    table,
+):
     """Bring DB up to date from the production sellers table in PostgreSQL: every row the first
     time, then the rows changed since the last run, upserted by id. Each run is one
-    transaction: a failure leaves the mirror as it was, and readers are never blocked."""
+    transaction: a failure leaves the mirror as it was, and readers are never blocked. With
+    --follow, keep it current from a logical replication slot instead."""
     # Here, not at the top: psycopg takes a quarter of a second to import, which every
     # `datasette` command (serve included) would otherwise pay.
     from .mirror.postgres import SourceError
@@ -460,6 +503,32 @@ def sync_command(db_path, url, source_table, overlap, full, every, ignore_unknow
             "or set $DATABASE_URL"
         )
     _check_directory(db_path)
+    chosen = [
+        name
+        for name, on in (("--follow", follow), ("--status", status), ("--drop-slot", drop_slot))
+        if on
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} do different things: choose one")
+    if chosen and (full or every is not None):
+        watermark = "--full" if full else "--every"
+        raise click.UsageError(f"{watermark} belongs to the watermark sync, not {chosen[0]}")
+    if slot is not None and not chosen:
+        raise click.UsageError("--slot goes with --follow, --status or --drop-slot")
+    if chosen:
+        run = {"--follow": _follow, "--status": _slot_status, "--drop-slot": _drop_slot}
+        try:
+            return run[chosen[0]](
+                db_path,
+                url,
+                source_table=source_table,
+                table=table,
+                slot=slot,
+                publication=publication,
+                ignore_unknown_columns=ignore_unknown_columns,
+            )
+        except (SourceError, RecordError, sqlite3.Error) as error:
+            raise click.ClickException(f"{db_path}: {error}") from None
     running = False
 
     def run_once():
@@ -506,6 +575,116 @@ def sync_command(db_path, url, source_table, overlap, full, every, ignore_unknow
                 "is unchanged"
             ) from None
         click.echo("Stopped.", err=True)
+
+
+def _echo_line(line):
+    click.echo(f"{format_utc(datetime.now(timezone.utc))[:19]}Z {line}", err=True)
+
+
+def _follow(db_path, url, **options):
+    """`sync --follow`: until Ctrl-C or SIGTERM, which roll back only what is not committed."""
+    import signal
+
+    from .mirror.follow import follow, mirror_state
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        followed = follow(
+            db_path,
+            url,
+            **options,
+            report=_echo_line,
+            progress_bar=lambda length: click.progressbar(
+                length=length, label="Copying", file=sys.stderr
+            ),
+        )
+    except KeyboardInterrupt:
+        lsn = mirror_state(db_path, options["table"])["replication_lsn"]
+        where = f"production up to {lsn}" if lsn else "no copy yet"
+        _echo_line(f"stopped; {db_path} holds {where}, and the next --follow goes on from there")
+        return
+    _echo_line(str(followed))
+
+
+def _mirror_slot(db_path, table, slot):
+    """The slot named, or the one the mirror follows, or a UsageError."""
+    from .mirror.follow import mirror_state
+
+    followed = mirror_state(db_path, table)["replication_slot"]
+    if slot is None and followed is None:
+        raise click.UsageError(f"{db_path} follows no slot; name one with --slot")
+    return slot or followed
+
+
+def _slot_status(db_path, url, *, table, slot, **_):
+    """`sync --status`: the slot, how far behind the mirror is, and the WAL it holds back."""
+    from .mirror.follow import mirror_state
+    from .mirror.replication import slot_status
+
+    name = _mirror_slot(db_path, table, slot)
+    mirror = mirror_state(db_path, table)
+    status = slot_status(url, name)
+    click.echo(f"slot: {name}")
+    if mirror["replication_lsn"]:
+        click.echo(
+            f"mirror: at {mirror['replication_lsn']}, production's transaction of "
+            f"{mirror['replication_commit_time'] or 'the first copy'}, applied at "
+            f"{mirror['synced_at']}"
+        )
+    if not status.exists:
+        click.echo("on production: no such slot (sync --drop-slot forgets it here)")
+        return
+    if status.active_pid:
+        lag = status.replay_lag_seconds
+        lag_text = "caught up" if lag is None else f"{lag:.3f} s behind"
+        click.echo(f"reader: PostgreSQL process {status.active_pid}, {lag_text}")
+    else:
+        click.echo(
+            "reader: none. PostgreSQL keeps every WAL segment for this slot until it is read "
+            "or dropped (sync --drop-slot)"
+        )
+    click.echo(
+        f"behind: {_size(status.unconfirmed_bytes)} of WAL since the position it confirmed, "
+        f"{status.confirmed_lsn} (production is at {status.current_lsn})"
+    )
+    click.echo(f"WAL kept for it: {_size(status.retained_bytes)} ({status.wal_status})")
+    if status.wal_status == "lost":
+        click.echo("invalidated: run sync --drop-slot, then sync --follow, which copies afresh")
+    elif status.safe_wal_size is None:
+        click.echo(
+            "limit: none (max_slot_wal_keep_size is -1): a slot nobody reads can fill "
+            "production's disk"
+        )
+    else:
+        click.echo(
+            f"limit: {_size(status.safe_wal_size)} more before max_slot_wal_keep_size "
+            "invalidates it"
+        )
+
+
+def _size(count):
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if abs(count) < 1024 or unit == "GB":
+            return f"{count:,} {unit}" if unit == "bytes" else f"{count:,.1f} {unit}"
+        count /= 1024
+
+
+def _drop_slot(db_path, url, *, table, slot, **_):
+    """`sync --drop-slot`: drop the slot and forget it, so a later --follow copies afresh."""
+    from .mirror import state
+    from .mirror.replication import drop_slot
+
+    name = _mirror_slot(db_path, table, slot)
+    dropped = drop_slot(url, name)
+    if os.path.exists(db_path):
+        with contextlib.closing(sqlite_utils.Database(db_path)) as db, db.atomic():
+            if state.read(db.conn, table)["replication_slot"] == name:
+                state.write(db.conn, table, **dict.fromkeys(state.REPLICATION_FIELDS))
+    what = "dropped" if dropped else "was not on production"
+    click.echo(f"{name} {what}; {db_path} no longer follows it (a later --follow copies afresh)")
 
 
 @seller_export.group()

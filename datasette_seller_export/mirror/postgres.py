@@ -56,7 +56,7 @@ def parse_copy_line(line):
     return [None if f == "\\N" else _ESCAPE.sub(_unescape, f) if "\\" in f else f for f in fields]
 
 
-def _first_line(error):
+def first_line(error):
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
@@ -96,7 +96,7 @@ class Source:
         try:
             return self.conn.execute(sql, params).fetchone()[0]
         except psycopg.Error as error:
-            raise SourceError(f"{self.table}: {_first_line(error)}") from None
+            raise SourceError(f"{self.table}: {first_line(error)}") from None
 
     def records(self, since=None):
         """Typed records, each a list in COLUMNS order, streamed through COPY."""
@@ -114,22 +114,32 @@ class Source:
                     read += 1
         except psycopg.Error as error:
             raise SourceError(
-                f"reading {self.table} failed after {read:,} rows: {_first_line(error)}"
+                f"reading {self.table} failed after {read:,} rows: {first_line(error)}"
             ) from None
 
 
-@contextmanager
-def open_source(url, table, ignore_unknown_columns=False):
-    """A Source for `table` at `url`, checked against the mirror's columns."""
+def connect(url):
+    """A psycopg connection to `url`, or a SourceError that says why not."""
     if psycopg is None:
         raise SourceError(INSTALL_HINT)
     try:
-        conn = psycopg.connect(url, connect_timeout=10)
+        return psycopg.connect(url, connect_timeout=10)
     except psycopg.Error as error:
-        raise SourceError(f"cannot connect to PostgreSQL: {_first_line(error)}") from None
+        raise SourceError(f"cannot connect to PostgreSQL: {first_line(error)}") from None
+
+
+@contextmanager
+def open_source(url, table, ignore_unknown_columns=False, snapshot=None):
+    """A Source for `table` at `url`, checked against the mirror's columns; reading the
+    exported `snapshot` (a replication slot's) when one is given."""
+    conn = connect(url)
     try:
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        if snapshot is not None:  # the transaction's first statement, as PostgreSQL requires
+            conn.execute(
+                psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(psycopg.sql.Literal(snapshot))
+            )
         conn.execute("SET TIME ZONE 'UTC'")
         yield Source(conn, *_describe(conn, table, ignore_unknown_columns))
     finally:
@@ -142,7 +152,7 @@ def _describe(conn, table, ignore_unknown_columns):
     try:
         qualified = conn.execute("SELECT to_regclass(%s)::text", (table,)).fetchone()[0]
     except psycopg.Error as error:
-        raise SourceError(f"--source-table {table!r}: {_first_line(error)}") from None
+        raise SourceError(f"--source-table {table!r}: {first_line(error)}") from None
     if qualified is None:
         raise SourceError(
             f"no table {table!r} in the PostgreSQL database; name it with --source-table "

@@ -57,10 +57,15 @@ def sync(db_path, url, **options):
         return _sync(db_path, url, **options)
     except BaseException:
         if created:
-            for path in (db_path, db_path + "-wal", db_path + "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+            remove_new_mirror(db_path)
         raise
+
+
+def remove_new_mirror(db_path):
+    """Remove a mirror a failed first run created, so that no empty mirror looks like one."""
+    for path in (db_path, db_path + "-wal", db_path + "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def _sync(
@@ -81,6 +86,12 @@ def _sync(
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
         previous = state.read(db.conn, table)
+        if previous["replication_slot"]:
+            raise SourceError(
+                f"{table} follows production through the slot {previous['replication_slot']}; "
+                "a watermark sync could undo changes the follower has applied: use sync "
+                "--follow, or run sync --drop-slot first to stop following"
+            )
         with open_source(url, source_table, ignore_unknown_columns) as source:
             incremental = not full and previous["high_water_mark"] is not None
             if incremental and previous["source"] != source.description:
@@ -91,7 +102,7 @@ def _sync(
             since = (previous["high_water_mark"], overlap_seconds) if incremental else None
             length = source.count(since)
             mark = source.high_water_mark(since) or previous["high_water_mark"]
-            with (progress_bar or _no_bar)(length) as bar:
+            with (progress_bar or no_bar)(length) as bar:
                 summary = write_records(
                     db,
                     table,
@@ -107,5 +118,5 @@ def _sync(
     return SyncRun(summary, time.monotonic() - started, full_read=not incremental)
 
 
-def _no_bar(length):
+def no_bar(length):
     return contextlib.nullcontext(types.SimpleNamespace(update=lambda count: None))

@@ -73,7 +73,7 @@ class Cluster:
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
             # A throwaway server need not survive a power cut.
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=logical"
         )
         self._run(
             os.path.join(self.bin, "pg_ctl"),
