@@ -646,13 +646,18 @@ def _slot_status(db_path, url, *, table, slot, **_):
             "reader: none. PostgreSQL keeps every WAL segment for this slot until it is read "
             "or dropped (sync --drop-slot)"
         )
-    click.echo(
-        f"behind: {_size(status.unconfirmed_bytes)} of WAL since the position it confirmed, "
-        f"{status.confirmed_lsn} (production is at {status.current_lsn})"
-    )
-    click.echo(f"WAL kept for it: {_size(status.retained_bytes)} ({status.wal_status})")
+    if status.unconfirmed_bytes is not None:
+        click.echo(
+            f"behind: {_size(status.unconfirmed_bytes)} of WAL since the position it "
+            f"confirmed, {status.confirmed_lsn} (production is at {status.current_lsn})"
+        )
+    if status.retained_bytes is not None:
+        click.echo(f"WAL kept for it: {_size(status.retained_bytes)} ({status.wal_status})")
     if status.wal_status == "lost":
-        click.echo("invalidated: run sync --drop-slot, then sync --follow, which copies afresh")
+        click.echo(
+            "invalidated (lost): PostgreSQL removed the WAL it held; run sync --drop-slot, "
+            "then sync --follow, which copies afresh"
+        )
     elif status.safe_wal_size is None:
         click.echo(
             "limit: none (max_slot_wal_keep_size is -1): a slot nobody reads can fill "

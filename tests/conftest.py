@@ -5,6 +5,7 @@ import pytest
 import pytest_asyncio
 from datasette.app import Datasette
 from datasette.plugins import pm
+from support.postgres import Cluster, binaries
 from support.sellers import build_sellers_db
 from support.server import Server
 
@@ -86,3 +87,15 @@ def serve(tmp_path):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster for the session, a source of logical replication."""
+    try:
+        binaries()
+    except RuntimeError as error:
+        pytest.skip(str(error))
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()

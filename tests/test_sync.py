@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from datasette.cli import cli
 from support.clients import run_cli, run_datasette_with
-from support.postgres import Cluster, binaries, load_production
+from support.postgres import load_production
 from support.sellers import ROOT, seller
 from support.server import actor_cookie
 
@@ -46,17 +46,6 @@ CREATED_AT = [
     "2024-03-31 00:45:00.12Z",
     None,
 ]
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    try:
-        binaries()
-    except RuntimeError as error:
-        pytest.skip(str(error))
-    cluster = Cluster().start()
-    yield cluster
-    cluster.stop()
 
 
 def production_records(seed=0, orgs=ORGS):

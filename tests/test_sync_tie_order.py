@@ -12,7 +12,7 @@ import pytest
 from support.clients import page_through, run_cli
 from support.postgres import load_production
 from support.sellers import ROOT
-from test_sync import pg, postgres  # noqa: F401 (the session's cluster)
+from test_sync import pg
 
 from datasette_seller_export.mirror.records import COLUMNS
 

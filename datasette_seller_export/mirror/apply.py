@@ -189,7 +189,8 @@ class Applier:
 
     def rollback(self):
         """Forget what is not committed: the stream will send it again from `lsn`."""
-        if self.open:
+        # SQLite's own word: a signal may have come between a COMMIT and `open` being cleared.
+        if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
         self.open = self.in_transaction = self._skipping = False
         self._pending_lsn, self._pending_time = self.lsn, self.commit_time

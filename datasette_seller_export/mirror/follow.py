@@ -23,12 +23,14 @@ from datetime import datetime, timezone
 
 import sqlite_utils
 
+from ..engine.schema import ensure_table
 from . import state
 from .apply import Applier, OutOfStep
 from .pgoutput import decode, format_lsn, parse_lsn
 from .postgres import SourceError, first_line, open_source
 from .replication import (
     Stream,
+    check_setup,
     check_slot_name,
     default_publication_name,
     default_slot_name,
@@ -99,12 +101,22 @@ def follow(db_path, url, **options):
     connected_once, failures = False, 0
     while not options.should_stop():
         try:
+            relation_id, qualified = check_setup(url, options.source_table, publication)
             with _connected(url) as stream:
                 connected_once, failures = True, 0
-                _follow(db_path, url, stream, slot, publication, options, followed)
+                _follow(
+                    db_path,
+                    url,
+                    stream,
+                    (relation_id, qualified),
+                    slot,
+                    publication,
+                    options,
+                    followed,
+                )
             return followed
         except Exception as error:  # only a lost connection is retried
-            if not (connected_once and (isinstance(error, TimeoutError) or is_transient(error))):
+            if not (connected_once and is_transient(error)):
                 raise
             wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
             failures += 1
@@ -122,13 +134,13 @@ def _connected(url):
         stream.close()
 
 
-def _follow(db_path, url, stream, slot, publication, options, followed):
-    relation_id, qualified = stream.table(options.source_table)
-    stream.check_setup(qualified, publication)
+def _follow(db_path, url, stream, table, slot, publication, options, followed):
+    relation_id, qualified = table
     if mirror_state(db_path, options.table)["replication_lsn"] is None:
         followed.copied = _first_copy(db_path, url, stream, slot, options)
     else:
         _check_slot(url, slot, options.table)
+        _complete_indexes(db_path, options.table, options.report)
     conn = sqlite3.connect(db_path, isolation_level=None, cached_statements=256)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -169,8 +181,7 @@ def _first_copy(db_path, url, stream, slot, options):
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.enable_wal()
             length = source.count()
-            bar = (options.progress_bar or no_bar)(length)
-            with bar:
+            with (options.progress_bar or no_bar)(length) as bar:
                 summary = write_records(
                     db,
                     options.table,
@@ -203,6 +214,22 @@ def mirror_state(db_path, table):
         return dict.fromkeys(state.FIELDS)
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         return state.read(conn, table)
+
+
+def _complete_indexes(db_path, table, report):
+    """A new mirror's sort and search indexes follow its copy in a transaction of their own:
+    a follower stopped in between builds them when it goes on."""
+    with contextlib.closing(sqlite_utils.Database(db_path)) as db:
+        if not db[table].exists():
+            raise OutOfStep(
+                f"{db_path} has no table {table}, yet its state says it follows production"
+                f"{_fresh_copy_hint()}"
+            )
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        with db.atomic():
+            built = ensure_table(db, table)
+    if built:
+        report(f"completed the mirror: {', '.join(built)}")
 
 
 def _check_slot(url, slot, table):

@@ -37,6 +37,10 @@ class SourceError(Exception):
     """The source cannot be read; the message says what to fix."""
 
 
+class ConnectionFailed(SourceError):
+    """PostgreSQL could not be reached (or refused the connection)."""
+
+
 def _unescape(match):
     octal, hexadecimal, char = match.groups()
     if octal:
@@ -125,7 +129,7 @@ def connect(url):
     try:
         return psycopg.connect(url, connect_timeout=10)
     except psycopg.Error as error:
-        raise SourceError(f"cannot connect to PostgreSQL: {first_line(error)}") from None
+        raise ConnectionFailed(f"cannot connect to PostgreSQL: {first_line(error)}") from None
 
 
 @contextmanager

@@ -27,7 +27,7 @@ except ImportError:  # the `postgres` extra is not installed
     psycopg2 = None
 
 from .pgoutput import parse_lsn
-from .postgres import SourceError, connect, first_line
+from .postgres import ConnectionFailed, SourceError, connect, first_line
 
 INSTALL_HINT = (
     "following PostgreSQL needs psycopg2: pip install 'datasette-seller-export[postgres]'"
@@ -72,13 +72,20 @@ def default_publication_name(source_table):
 
 
 def is_transient(error):
-    """A lost or refused connection, a server shutting down or starting: worth a retry."""
-    if psycopg2 is None or not isinstance(error, psycopg2.Error):
-        return False
-    code = error.pgcode or ""
-    if not code:  # libpq's own errors: the server went away, or is not there yet
-        return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError))
-    return code.startswith(_TRANSIENT_CODES[0]) or code in _TRANSIENT_CODES[1:]
+    """A lost or refused connection, a server shutting down or starting: worth a retry.
+    Either driver's errors (psycopg 3 runs the checks, psycopg2 the stream)."""
+    import psycopg
+
+    if isinstance(error, (ConnectionFailed, TimeoutError)):
+        return True
+    code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
+    if code:
+        return code.startswith(_TRANSIENT_CODES[0]) or code in _TRANSIENT_CODES[1:]
+    # No SQLSTATE: libpq's own errors, the server gone or not there yet.
+    kinds = (psycopg.OperationalError, psycopg.InterfaceError)
+    if psycopg2 is not None:
+        kinds += (psycopg2.OperationalError, psycopg2.InterfaceError)
+    return isinstance(error, kinds)
 
 
 @dataclass
@@ -100,7 +107,7 @@ class Stream:
                 connect_timeout=10,
             )
         except psycopg2.Error as error:
-            raise SourceError(f"cannot connect to PostgreSQL: {first_line(error)}") from error
+            raise ConnectionFailed(f"cannot connect to PostgreSQL: {first_line(error)}") from None
         self.cursor = self.conn.cursor()
         # pgoutput writes values with the walsender session's settings: timestamps in UTC, as
         # the mirror stores them, and floats in their shortest exact form whatever the server's
@@ -110,94 +117,6 @@ class Stream:
 
     def close(self):
         self.conn.close()
-
-    def table(self, name):
-        """The production table's OID (what pgoutput's messages name it by) and its name as
-        PostgreSQL qualifies it."""
-        try:
-            return self.query("SELECT %s::regclass::oid, %s::regclass::text", (name, name))[0]
-        except psycopg2.errors.UndefinedTable:
-            raise SourceError(
-                f"no table {name!r} in the PostgreSQL database; name it with --source-table "
-                "(schema.table where it is not on the search path)"
-            ) from None
-
-    def query(self, sql, params=None):
-        self.cursor.execute(sql, params)
-        return self.cursor.fetchall()
-
-    def check_setup(self, qualified_table, publication, may_create=True):
-        """Stop with the fix when production cannot stream the table: wal_level, the role's
-        REPLICATION, the table's replica identity, the publication (created when missing and
-        the role may)."""
-        ((wal_level,),) = self.query("SHOW wal_level")
-        if wal_level != "logical":
-            raise SourceError(
-                f"PostgreSQL's wal_level is {wal_level!r}; following needs 'logical': run "
-                "ALTER SYSTEM SET wal_level = logical; and restart PostgreSQL (docs/mirror.md)"
-            )
-        ((role, may_replicate),) = self.query(
-            "SELECT current_user, rolsuper OR rolreplication FROM pg_roles "
-            "WHERE rolname = current_user"
-        )
-        if not may_replicate:
-            raise SourceError(
-                f"the role {role} may not read a replication slot: a superuser must run "
-                f"ALTER ROLE {role} REPLICATION; (docs/mirror.md)"
-            )
-        self._check_identity(qualified_table)
-        self._check_publication(qualified_table, publication, may_create)
-
-    def _check_identity(self, qualified_table):
-        # The old key a delete or an id change sends must hold the id.
-        ((identity, key_has_id),) = self.query(
-            "SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a "
-            "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = c.oid "
-            "AND a.attname = 'id' AND ((c.relreplident = 'd' AND i.indisprimary) "
-            "OR (c.relreplident = 'i' AND i.indisreplident))) "
-            "FROM pg_class c WHERE c.oid = %s::regclass",
-            (qualified_table,),
-        )
-        if identity != "f" and not key_has_id:
-            raise SourceError(
-                f"{qualified_table}'s replica identity does not hold id, so a delete could not "
-                f"name its row: ALTER TABLE {qualified_table} ADD PRIMARY KEY (id); or "
-                f"ALTER TABLE {qualified_table} REPLICA IDENTITY FULL;"
-            )
-
-    def _check_publication(self, qualified_table, publication, may_create):
-        found = self.query(
-            "SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate, EXISTS ("
-            "SELECT 1 FROM pg_publication_tables t WHERE t.pubname = p.pubname AND "
-            "format('%%I.%%I', t.schemaname, t.tablename)::regclass = %s::regclass) "
-            "FROM pg_publication p WHERE pubname = %s",
-            (qualified_table, publication),
-        )
-        if not found and may_create:
-            try:
-                self.cursor.execute(
-                    f'CREATE PUBLICATION "{publication}" FOR TABLE {qualified_table}'
-                )
-                return
-            except psycopg2.errors.InsufficientPrivilege:
-                pass
-        if not found:
-            raise SourceError(
-                f"no publication {publication} and this role may not create it: the table's "
-                f"owner or a superuser must run CREATE PUBLICATION {publication} FOR TABLE "
-                f"{qualified_table};"
-            )
-        ((every_change, holds_table),) = found
-        if not holds_table:
-            raise SourceError(
-                f"the publication {publication} does not hold {qualified_table}: run "
-                f"ALTER PUBLICATION {publication} ADD TABLE {qualified_table};"
-            )
-        if not every_change:
-            raise SourceError(
-                f"the publication {publication} leaves out some kinds of change: run ALTER "
-                f"PUBLICATION {publication} SET (publish = 'insert, update, delete, truncate');"
-            )
 
     def create_slot(self, slot):
         """A new slot for pgoutput, and the snapshot a first copy must read."""
@@ -229,7 +148,16 @@ class Stream:
 
     def read(self):
         """The next message's payload, or None if none has come."""
-        message = self.cursor.read_message()
+        try:
+            message = self.cursor.read_message()
+        except psycopg2.DatabaseError as error:
+            # A stream cut off is a DatabaseError with no message (psycopg2 reads it from the
+            # stream's empty result), on a connection it has marked closed.
+            if self.conn.closed:
+                raise ConnectionFailed(
+                    f"the replication stream was cut off ({first_line(error)})"
+                ) from None
+            raise
         return None if message is None else message.payload
 
     def confirm(self, lsn):
@@ -239,6 +167,100 @@ class Stream:
 
     def fileno(self):
         return self.conn.fileno()
+
+
+def check_setup(url, source_table, publication):
+    """Production's table (its OID, which pgoutput names it by, and its qualified name), or a
+    SourceError with the fix when production cannot stream it: wal_level, the role's
+    REPLICATION, the table's replica identity, the publication (created when missing and the
+    role may). On an ordinary connection: a walsender refuses a role without REPLICATION
+    before any of this could be asked."""
+    import psycopg
+
+    with _admin(url) as conn:
+        try:
+            oid, qualified = conn.execute(
+                "SELECT %s::regclass::oid, %s::regclass::text", (source_table, source_table)
+            ).fetchone()
+        except psycopg.errors.UndefinedTable:
+            raise SourceError(
+                f"no table {source_table!r} in the PostgreSQL database; name it with "
+                "--source-table (schema.table where it is not on the search path)"
+            ) from None
+        (wal_level,) = conn.execute("SHOW wal_level").fetchone()
+        if wal_level != "logical":
+            raise SourceError(
+                f"PostgreSQL's wal_level is {wal_level!r}; following needs 'logical': run "
+                "ALTER SYSTEM SET wal_level = logical; and restart PostgreSQL (docs/mirror.md)"
+            )
+        role, may_replicate = conn.execute(
+            "SELECT current_user, rolsuper OR rolreplication FROM pg_roles "
+            "WHERE rolname = current_user"
+        ).fetchone()
+        if not may_replicate:
+            raise SourceError(
+                f"the role {role} may not read a replication slot: a superuser must run "
+                f"ALTER ROLE {role} REPLICATION; (docs/mirror.md)"
+            )
+        _check_identity(conn, qualified)
+        _check_publication(conn, qualified, publication)
+    return oid, qualified
+
+
+def _check_identity(conn, qualified_table):
+    # The old key a delete or an id change sends must hold the id.
+    identity, key_has_id = conn.execute(
+        "SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a "
+        "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = c.oid "
+        "AND a.attname = 'id' AND ((c.relreplident = 'd' AND i.indisprimary) "
+        "OR (c.relreplident = 'i' AND i.indisreplident))) "
+        "FROM pg_class c WHERE c.oid = %s::regclass",
+        (qualified_table,),
+    ).fetchone()
+    if identity != "f" and not key_has_id:
+        raise SourceError(
+            f"{qualified_table}'s replica identity does not hold id, so a delete could not "
+            f"name its row: ALTER TABLE {qualified_table} ADD PRIMARY KEY (id); or "
+            f"ALTER TABLE {qualified_table} REPLICA IDENTITY FULL;"
+        )
+
+
+_PUBLICATION_SQL = (
+    "SELECT pubinsert AND pubupdate AND pubdelete AND pubtruncate, EXISTS ("
+    "SELECT 1 FROM pg_publication_tables t WHERE t.pubname = p.pubname AND "
+    "format('%%I.%%I', t.schemaname, t.tablename)::regclass = %s::regclass) "
+    "FROM pg_publication p WHERE pubname = %s"
+)
+
+
+def _check_publication(conn, qualified_table, publication):
+    import psycopg
+
+    found = conn.execute(_PUBLICATION_SQL, (qualified_table, publication)).fetchone()
+    if found is None:
+        try:
+            conn.execute(f'CREATE PUBLICATION "{publication}" FOR TABLE {qualified_table}')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            raise SourceError(
+                f"no publication {publication} and this role may not create it: the table's "
+                f"owner or a superuser must run CREATE PUBLICATION {publication} FOR TABLE "
+                f"{qualified_table};"
+            ) from None
+        except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+            # Another follower made it meanwhile.
+            found = conn.execute(_PUBLICATION_SQL, (qualified_table, publication)).fetchone()
+    every_change, holds_table = found
+    if not holds_table:
+        raise SourceError(
+            f"the publication {publication} does not hold {qualified_table}: run "
+            f"ALTER PUBLICATION {publication} ADD TABLE {qualified_table};"
+        )
+    if not every_change:
+        raise SourceError(
+            f"the publication {publication} leaves out some kinds of change: run ALTER "
+            f"PUBLICATION {publication} SET (publish = 'insert, update, delete, truncate');"
+        )
 
 
 @dataclass

@@ -34,9 +34,14 @@ def binaries():
 
 
 class Cluster:
-    """`start()` a new cluster, `url` to reach it, `stop()` to end it and remove its files."""
+    """`start()` a new cluster, `url` to reach it, `stop()` to end it and remove its files.
+    `settings` are the server's (`-c name=value`) beside the defaults below, which make it a
+    source of logical replication; `wal_segment_mb` makes small WAL segments, so that a test
+    can make a slot lose its WAL quickly."""
 
-    def __init__(self):
+    def __init__(self, settings=None, wal_segment_mb=None):
+        self.settings = {"wal_level": "logical", **(settings or {})}
+        self.wal_segment_mb = wal_segment_mb
         self.folder = tempfile.mkdtemp(prefix="seller-export-pg-")
         self.data = os.path.join(self.folder, "data")
         self.port = free_port()
@@ -69,25 +74,36 @@ class Cluster:
             "--auth-host=scram-sha-256",
             "--encoding=UTF8",
             "--locale=C.UTF-8",
+            *([f"--wal-segsize={self.wal_segment_mb}"] if self.wal_segment_mb else []),
         )
+        self._pg_ctl("start")
+        self.psql("CREATE DATABASE " + DATABASE, database="postgres")
+        return self
+
+    def _pg_ctl(self, action):
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
             # A throwaway server need not survive a power cut.
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=logical"
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            + " ".join(f"-c {name}={value}" for name, value in self.settings.items())
         )
+        log = os.path.join(self.folder, "log")
         self._run(
             os.path.join(self.bin, "pg_ctl"),
-            "start",
+            action,
             "-w",
             "-D",
             self.data,
             "-l",
-            os.path.join(self.folder, "log"),
+            log,
             "-o",
             options,
         )
-        self.psql("CREATE DATABASE " + DATABASE, database="postgres")
-        return self
+
+    def restart(self):
+        """Stop the server as a crash would (`immediate`) and start it again."""
+        self._run(os.path.join(self.bin, "pg_ctl"), "stop", "-m", "immediate", "-D", self.data)
+        self._pg_ctl("start")
 
     def psql(self, sql, database=DATABASE):
         """Run `sql` with psql over the cluster's socket; its output."""
