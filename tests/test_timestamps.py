@@ -7,7 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from datasette_seller_export.mirror.timestamps import WIDTH, canonical, format_utc
+from datasette_seller_export.mirror.timestamps import (
+    WIDTH,
+    canonical,
+    format_utc,
+    from_postgres_utc,
+)
 
 
 @pytest.mark.parametrize(
@@ -104,3 +109,25 @@ def test_text_order_is_time_order_whatever_the_offsets_and_fractions(moments):
 def test_format_utc_converts_aware_datetimes():
     berlin = datetime(2024, 3, 31, 3, 10, tzinfo=ZoneInfo("Europe/Berlin"))
     assert format_utc(berlin) == "2024-03-31T01:10:00.000000Z"
+
+
+def postgres_utc_text(moment):
+    """A timestamptz as PostgreSQL writes it in a session in UTC: the fraction trimmed."""
+    text = f"{moment.year:04d}-{moment:%m-%d %H:%M:%S}"
+    if moment.microsecond:
+        text += f".{moment.microsecond:06d}".rstrip("0")
+    return text + "+00"
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)))
+def test_the_streams_timestamps_take_the_quick_path_to_the_same_value(moment):
+    text = postgres_utc_text(moment)
+    assert from_postgres_utc(text) == canonical(text) == format_utc(moment)
+
+
+@pytest.mark.parametrize(
+    "value", ["infinity", "-infinity", "0044-03-15 12:00:00+00 BC", "10000-01-01 00:00:00+00"]
+)
+def test_the_quick_path_refuses_what_the_mirror_cannot_hold(value):
+    with pytest.raises(ValueError):
+        from_postgres_utc(value)

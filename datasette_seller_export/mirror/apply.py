@@ -12,9 +12,14 @@ Three promises rest here:
   values with the same messages, and a change of production's columns stops the follower
   before any change in the new shape is applied.
 
-A change is applied by comparing it with the row the mirror has: an insert of a new id is an
-INSERT, an update writes only the columns whose values differ (so that SQLite rewrites only
-those columns' indexes and search entries), a delete removes the row, a truncate every row.
+Changes are not written one by one: the applier keeps each id's last state (its row, or gone)
+and writes them set-wise through the one writer's merge (writer.merge), which inserts new ids,
+updates only the columns whose values differ and removes the gone. One statement per kind of
+change, where one per row would make the search index's FTS5 table flush at every statement
+(7,800 inserts a second row by row on a mirror with its indexes, against about 40,000
+set-wise: docs/benchmarks.md#following). The last state of each id is the transactions' result
+whatever their order, so nothing a reader can see differs: it only ever sees whole SQLite
+transactions.
 """
 
 import time
@@ -36,10 +41,25 @@ from .pgoutput import (
 )
 from .postgres import SourceError
 from .records import COLUMNS, FROM_TEXT, RecordError, typed
-from .timestamps import format_utc
+from .timestamps import format_utc, from_postgres_utc
+from .writer import merge
 
 # PostgreSQL's integer types (int2, int4, int8): ids of these compare as numbers.
 _INTEGER_OIDS = (21, 23, 20)
+# How many ids' states are held before they are written (within the same SQLite transaction):
+# memory stays bounded in a production transaction of millions of changes.
+FLUSH_IDS = 20_000
+GONE = None
+
+
+_TIMESTAMPTZ_OID = 1184
+
+
+def _stream_timestamp(column, value):
+    try:
+        return from_postgres_utc(value)
+    except ValueError as error:
+        raise ValueError(f"{column}: {error}") from None
 
 
 class OutOfStep(SourceError):
@@ -63,14 +83,10 @@ class Applier:
         self.pending = Counter()  # what the open SQLite transaction holds
         self.totals = Counter()  # what has been committed
         self.opened_at = None
+        self._states = {}  # id: its last record, or GONE, not yet written
+        self._truncated = False  # a TRUNCATE not yet written, before the states
         quoted = quote_identifier(table)
-        self._select = f"SELECT {', '.join(COLUMNS[1:])} FROM {quoted} WHERE id = ?"
-        self._insert = (
-            f"INSERT INTO {quoted} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        )
-        self._delete = f"DELETE FROM {quoted} WHERE id = ?"
-        self._truncate = f"DELETE FROM {quoted}"
-        self._updates = {}
+        self._select = f"SELECT {', '.join(COLUMNS)} FROM {quoted} WHERE id = ?"
 
     @property
     def at_boundary(self):
@@ -90,7 +106,8 @@ class Applier:
             return
         elif kind is Truncate:
             if self.relation_id in message.relation_ids:
-                self.pending["removed"] += self.conn.execute(self._truncate).rowcount
+                self._states.clear()
+                self._truncated = True
                 self.pending["changes"] += 1
         elif message.relation_id == self.relation_id:
             self._change(kind, message)
@@ -121,10 +138,12 @@ class Applier:
             if message.old is not None:
                 old_id = layout.id_of(message.old)
                 if old_id != record[0]:
-                    self._remove(old_id)
+                    self._states[old_id] = GONE
             self._put(record)
         elif kind is Delete:
-            self._remove(layout.id_of(message.old))
+            self._states[layout.id_of(message.old)] = GONE
+        if len(self._states) >= FLUSH_IDS:
+            self._write_states()
 
     def _require_layout(self):
         if self._layout is None:  # pgoutput sends the Relation before a table's first change
@@ -132,35 +151,42 @@ class Applier:
         return self._layout
 
     def _put(self, record):
-        conn = self.conn
-        current = conn.execute(self._select, (record[0],)).fetchone()
-        if current is None:
-            if UNCHANGED in record:
-                raise OutOfStep(
-                    f"production updated id {record[0]!r}, which the mirror does not hold"
-                )
-            conn.execute(self._insert, record)
-            self.pending["inserted"] += 1
-            return
-        changed = tuple(
-            index
-            for index in range(1, len(COLUMNS))
-            if record[index] is not UNCHANGED and record[index] != current[index - 1]
-        )
-        if changed:
-            conn.execute(self._update(changed), [record[i] for i in changed] + [record[0]])
-            self.pending["updated"] += 1
+        if UNCHANGED in record:
+            record = self._with_unchanged_values(record)
+        self._states[record[0]] = record
 
-    def _update(self, changed):
-        sql = self._updates.get(changed)
-        if sql is None:
-            assignments = ", ".join(f"{COLUMNS[i]} = ?" for i in changed)
-            sql = f"UPDATE {quote_identifier(self.table)} SET {assignments} WHERE id = ?"
-            self._updates[changed] = sql
-        return sql
+    def _with_unchanged_values(self, record):
+        """An update leaves a large text out when it kept it: the value is the row's last."""
+        id_ = record[0]
+        before = self._states.get(id_, GONE) if id_ in self._states else self._mirrored(id_)
+        if before is GONE:
+            raise OutOfStep(f"production updated id {id_!r}, which the mirror does not hold")
+        return [b if value is UNCHANGED else value for value, b in zip(record, before, strict=True)]
 
-    def _remove(self, id_):
-        self.pending["removed"] += self.conn.execute(self._delete, (id_,)).rowcount
+    def _mirrored(self, id_):
+        row = self.conn.execute(self._select, (id_,)).fetchone()
+        return GONE if row is None else list(row)
+
+    def _write_states(self):
+        """Write the ids' last states set-wise, in the open SQLite transaction."""
+        quoted = quote_identifier(self.table)
+        if self._truncated:
+            self.pending["removed"] += self.conn.execute(f"DELETE FROM {quoted}").rowcount
+            self._truncated = False
+        gone = [(id_,) for id_, record in self._states.items() if record is GONE]
+        if gone:
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS seller_export_gone (id PRIMARY KEY)")
+            self.conn.executemany("INSERT OR IGNORE INTO temp.seller_export_gone VALUES (?)", gone)
+            self.pending["removed"] += self.conn.execute(
+                f"DELETE FROM {quoted} WHERE id IN (SELECT id FROM temp.seller_export_gone)"
+            ).rowcount
+            self.conn.execute("DELETE FROM temp.seller_export_gone")
+        records = [record for record in self._states.values() if record is not GONE]
+        if records:
+            written = merge(self.conn, self.table, records)
+            self.pending["inserted"] += written.inserted
+            self.pending["updated"] += written.updated
+        self._states.clear()
 
     def where(self):
         """The production transaction being applied, for messages."""
@@ -173,6 +199,7 @@ class Applier:
             raise RuntimeError("a SQLite commit inside a production transaction")
         if not self.open:
             return
+        self._write_states()
         if self.pending["transactions"]:
             state.write(
                 self.conn,
@@ -195,6 +222,8 @@ class Applier:
         self.open = self.in_transaction = self._skipping = False
         self._pending_lsn, self._pending_time = self.lsn, self.commit_time
         self.pending.clear()
+        self._states.clear()
+        self._truncated = False
 
 
 def format_utc_seconds(seconds):
@@ -223,7 +252,13 @@ class _Layout:
                 f"{format_lsn(applier.lsn)}, before the change"
             )
         self.positions = [names.index(column) for column in COLUMNS]
-        self.integer_ids = relation.columns[self.positions[0]].type_oid in _INTEGER_OIDS
+        types = [relation.columns[position].type_oid for position in self.positions]
+        self.integer_ids = types[0] in _INTEGER_OIDS
+        # timestamptz, which the stream's session writes in UTC, has a quicker path.
+        self.checks = tuple(
+            (index, column, _stream_timestamp if types[index] == _TIMESTAMPTZ_OID else convert)
+            for index, column, convert in FROM_TEXT
+        )
 
     def id_of(self, values):
         id_ = values[self.positions[0]]
@@ -233,9 +268,9 @@ class _Layout:
         record = [values[position] for position in self.positions]
         if self.integer_ids and record[0] is not None:
             record[0] = int(record[0])
-        checks = FROM_TEXT
+        checks = self.checks
         if UNCHANGED in record:  # a large text the update left as it was: nothing to check
-            checks = tuple(check for check in FROM_TEXT if record[check[0]] is not UNCHANGED)
+            checks = tuple(check for check in checks if record[check[0]] is not UNCHANGED)
         try:
             return typed(record, checks)
         except ValueError as error:

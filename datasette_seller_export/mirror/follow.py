@@ -39,7 +39,7 @@ from .replication import (
 )
 from .sync import BUSY_TIMEOUT_MS, no_bar, remove_new_mirror
 from .timestamps import format_utc
-from .writer import counted, write_records
+from .writer import LOAD_CACHE_KIB, counted, write_records
 
 # Whole transactions that have arrived together are committed together, up to this many
 # changes or this long after the SQLite transaction opened: one commit for a burst of small
@@ -144,6 +144,8 @@ def _follow(db_path, url, stream, table, slot, publication, options, followed):
     conn = sqlite3.connect(db_path, isolation_level=None, cached_statements=256)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # The writer's page cache: a change touches pages of every index of the table.
+        conn.execute(f"PRAGMA cache_size = -{LOAD_CACHE_KIB}")
         lsn = parse_lsn(state.read(conn, options.table)["replication_lsn"])
         applier = Applier(conn, options.table, relation_id, lsn, options.ignore_unknown_columns)
         followed.lsn = lsn

@@ -99,6 +99,15 @@ def _real_moment(text, value=None):
     return text
 
 
+def from_postgres_utc(value: str) -> str:
+    """A timestamptz as PostgreSQL writes it in a session in UTC (`2024-03-31 01:10:00.12+00`,
+    years 1 to 9999), in the mirror's form by slicing; any other text through `canonical`
+    (which refuses infinity, BC and years past 9999)."""
+    if len(value) >= 22 and value[10] == " " and value[19] in ".+" and value.endswith("+00"):
+        return f"{value[:10]}T{value[11:19]}.{value[20:-3]:0<6}Z"
+    return canonical(value)
+
+
 def format_utc(moment: datetime) -> str:
     """A naive datetime in UTC (or an aware one, converted), in the mirror's form."""
     if moment.tzinfo is not None:

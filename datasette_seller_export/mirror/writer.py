@@ -77,7 +77,7 @@ def write_records(db, table, records, *, remove_missing=False, state_after=None,
         if conn.execute(f"SELECT 1 FROM {quoted} LIMIT 1").fetchone() is None:
             summary = _load_empty(conn, quoted, records)
         else:
-            summary = _merge(conn, table, records, remove_missing)
+            summary = merge(conn, table, records, remove_missing)
         summary.retyped = retyped
         if created:
             ensure_table(db, table, indexes="keyset")
@@ -119,7 +119,10 @@ def _load_empty(conn, quoted, records):
     return WriteSummary(inserted=count)
 
 
-def _merge(conn, table, records, remove_missing):
+def merge(conn, table, records, remove_missing=False):
+    """Upsert `records` into the non-empty `table` set-wise, in the caller's transaction:
+    a statement per kind of change, not per row (a row-by-row write through the search
+    index's trigger makes FTS5 flush its pending terms at every statement)."""
     quoted = quote_identifier(table)
     incoming, changed = f"temp.{INCOMING}", f"temp.{INCOMING}_changed"
     for name in (incoming, changed):
