@@ -278,15 +278,35 @@ def bursts(url, mirror):
             conn.commit()
         follower = Follower(mirror, url)
         streaming, _ = follower.wait_for(r"following .* from")
+        with psycopg.connect(url) as conn:
+            (walsender,) = conn.execute(
+                "SELECT active_pid FROM pg_replication_slots WHERE active"
+            ).fetchone()
+        cpu_before = cpu_seconds(follower.process.pid), cpu_seconds(walsender)
         check = sqlite3.connect(mirror)
         while not check.execute("SELECT 1 FROM sellers WHERE id = ?", (sentinel,)).fetchone():
             time.sleep(0.005)
         drained = time.monotonic() - streaming
+        cpu = [
+            cpu_seconds(pid) - before
+            for pid, before in zip((follower.process.pid, walsender), cpu_before, strict=True)
+        ]
         check.close()
         follower.stop()
-        figures[label] = (drained, BURST / drained)
-        print(f"  burst: {label}: {drained:.2f} s, {BURST / drained:,.0f} changes/s", flush=True)
+        figures[label] = (drained, BURST / drained, *cpu)
+        print(
+            f"  burst: {label}: {drained:.2f} s, {BURST / drained:,.0f} changes/s, CPU s: "
+            f"follower {cpu[0]:.2f}, walsender {cpu[1]:.2f}",
+            flush=True,
+        )
     return figures
+
+
+def cpu_seconds(pid):
+    """User and system CPU seconds the process has used (Linux's /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def biggest_org(mirror):
@@ -369,8 +389,11 @@ def main():
         for when, rate in results["export"].items():
             what = f"CSV export of {org} ({org_rows:,} rows), {when}"
             print(f"| {shape} | {what} | {rate:,.0f} rows/s |")
-        for label, (seconds, rate) in results["bursts"].items():
-            print(f"| {shape} | burst: {label} | {seconds:.2f} s, {rate:,.0f} changes/s |")
+        for label, (seconds, rate, follower, walsender) in results["bursts"].items():
+            print(
+                f"| {shape} | burst: {label} | {seconds:.2f} s, {rate:,.0f} changes/s "
+                f"(CPU s: follower {follower:.2f}, walsender {walsender:.2f}) |"
+            )
 
 
 if __name__ == "__main__":

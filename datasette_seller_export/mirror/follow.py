@@ -41,11 +41,14 @@ from .sync import BUSY_TIMEOUT_MS, no_bar, remove_new_mirror
 from .timestamps import format_utc
 from .writer import LOAD_CACHE_KIB, counted, write_records
 
-# Whole transactions that have arrived together are committed together, up to this many
-# changes or this long after the SQLite transaction opened: one commit for a burst of small
-# transactions, and never more than this much delay added to a change's lag.
+# Whole transactions that arrive together are committed together. A group is committed when
+# the stream has nothing more to read (the follower has caught up: the lowest lag), or holds
+# GROUP_CHANGES changes, or opened GROUP_SECONDS ago. So a backlog, which never runs dry, is
+# applied in large groups: a page that every group dirties is written once a group, and 20,000
+# transactions of 5 changes took 5.8 s of the follower's CPU in groups of 50 ms
+# (docs/benchmarks.md#following). A change waits at most GROUP_SECONDS more for readers.
 GROUP_CHANGES = 10_000
-GROUP_SECONDS = 0.05
+GROUP_SECONDS = 0.5
 # How long the stream waits for a message before it commits what it holds and looks again.
 IDLE_WAIT_SECONDS = 0.5
 RETRY_SECONDS = (1, 2, 5, 10, 30)
