@@ -146,9 +146,9 @@ def sample_ids(url, count=20_000):
         return [i for (i,) in conn.execute("SELECT id FROM sellers TABLESAMPLE SYSTEM (5)")][:count]
 
 
-def lag_run(url, mirror, rate, seconds, exporter):
-    """Single-change transactions at `rate` a second; the lag of each insert, and the
-    exports `exporter()` makes meanwhile."""
+def lag_run(url, mirror, rate, seconds, exporter, watch=True):
+    """Single-change transactions at `rate` a second; the lag of each insert (unless not
+    `watch`: no follower runs), and the exports `exporter()` makes meanwhile."""
     ids = sample_ids(url)
     rng = random.Random(1)
     committed, seen = {}, {}
@@ -183,7 +183,7 @@ def lag_run(url, mirror, rate, seconds, exporter):
                     conn.execute("DELETE FROM sellers WHERE id = %s", (ids.pop(),))
         done.set()
 
-    def watch():
+    def watch_inserts():
         # The inserts commit in order, so each is looked for once the one before it is seen.
         conn = sqlite3.connect(mirror)
         deadline = None
@@ -203,12 +203,15 @@ def lag_run(url, mirror, rate, seconds, exporter):
                 seen[insert] = time.monotonic()
         conn.close()
 
-    writer, watcher = threading.Thread(target=write), threading.Thread(target=watch)
+    writer, watcher = threading.Thread(target=write), threading.Thread(target=watch_inserts)
     writer.start()
-    watcher.start()
+    if watch:
+        watcher.start()
     time.sleep(min(10, seconds / 3))
     exports = [exporter() for _ in range(3)]
     writer.join()
+    if not watch:
+        return None, exports
     watcher.join(60)
     lags = sorted((seen[n] - committed[n]) * 1000 for n in seen)
     achieved = len(committed) * 2 / (max(committed.values()) - min(committed.values()))
@@ -317,7 +320,16 @@ def biggest_org(mirror):
         ).fetchone()
 
 
+def reset(url):
+    """No slot or publication of the shape before: its table was dropped and made anew."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots")
+        for (publication,) in conn.execute("SELECT pubname FROM pg_publication").fetchall():
+            conn.execute(f'DROP PUBLICATION "{publication}"')
+
+
 def measure(cluster, shape, args, folder):
+    reset(cluster.url)
     load(cluster, shape, args.rows)
     print(f"{shape}: production loaded", flush=True)
     results = {"floors": floors(cluster.url, folder)}
@@ -341,15 +353,27 @@ def measure(cluster, shape, args, folder):
 
     try:
         idle = [exporter() for _ in range(3)]
+        cpu_before, started = cpu_seconds(follower.process.pid), time.monotonic()
         lag, during = lag_run(cluster.url, mirror, args.rate, args.lag_seconds, exporter)
+        lag["follower's CPU, share of one core"] = (
+            cpu_seconds(follower.process.pid) - cpu_before
+        ) / (time.monotonic() - started)
+        follower.stop()
+        # The same writes with no follower: what production's load alone costs an export here.
+        _, unfollowed = lag_run(
+            cluster.url, mirror, args.rate, min(args.lag_seconds, 30), exporter, watch=False
+        )
+        results["export"] = {
+            "idle": statistics.median(idle),
+            "while production writes, not followed": statistics.median(unfollowed),
+            "while production writes, followed": statistics.median(during),
+        }
+        results["lag"] = lag
+        print(f"  lag: {lag}", flush=True)
+        print(f"  export of {org} ({org_rows:,} rows), rows/s: {results['export']}", flush=True)
+        results["bursts"] = bursts(cluster.url, mirror)
     finally:
         server.stop()
-    follower.stop()
-    results["lag"] = lag
-    results["export"] = {"idle": statistics.median(idle), "following": statistics.median(during)}
-    print(f"  lag: {lag}", flush=True)
-    print(f"  export of {org} ({org_rows:,} rows), rows/s: {results['export']}", flush=True)
-    results["bursts"] = bursts(cluster.url, mirror)
     results["org"] = (org, org_rows)
     return results
 
@@ -385,6 +409,8 @@ def main():
         )
         for key in ("lag p50 ms", "lag p99 ms", "lag max ms"):
             print(f"| {shape} | {key} ({lag['inserts measured']:,} inserts) | {lag[key]:,.1f} |")
+        share = lag["follower's CPU, share of one core"]
+        print(f"| {shape} | the follower's CPU meanwhile, of one core | {share:.0%} |")
         org, org_rows = results["org"]
         for when, rate in results["export"].items():
             what = f"CSV export of {org} ({org_rows:,} rows), {when}"

@@ -78,6 +78,7 @@ class Applier:
         self._pending_lsn, self._pending_time = lsn, None
         self.open = False  # a SQLite transaction is open
         self.in_transaction = False  # between a Begin and its Commit
+        self._transaction = None  # the Begin of the production transaction being applied
         self._skipping = False
         self._layout = None
         self.pending = Counter()  # what the open SQLite transaction holds

@@ -42,11 +42,12 @@ from .timestamps import format_utc
 from .writer import LOAD_CACHE_KIB, counted, write_records
 
 # Whole transactions that arrive together are committed together. A group is committed when
-# the stream has nothing more to read (the follower has caught up: the lowest lag), or holds
-# GROUP_CHANGES changes, or opened GROUP_SECONDS ago. So a backlog, which never runs dry, is
-# applied in large groups: a page that every group dirties is written once a group, and 20,000
-# transactions of 5 changes took 5.8 s of the follower's CPU in groups of 50 ms
-# (docs/benchmarks.md#following). A change waits at most GROUP_SECONDS more for readers.
+# the stream has nothing more to read and the group opened at least MIN_GROUP_SECONDS ago
+# (a caught-up follower), or when it holds GROUP_CHANGES changes or opened GROUP_SECONDS ago
+# (a backlog, which never runs dry). A commit costs about 0.7 ms whatever it holds, so at
+# 1,000 single-change transactions a second, one commit each took 78% of a core; and a page
+# that every group dirties is written once a group (docs/benchmarks.md#following).
+MIN_GROUP_SECONDS = 0.02
 GROUP_CHANGES = 10_000
 GROUP_SECONDS = 0.5
 # How long the stream waits for a message before it commits what it holds and looks again.
@@ -76,7 +77,6 @@ class Followed:
     slot: str
     lsn: int
     totals: dict = field(default_factory=dict)
-    copied: int | None = None
 
     def __str__(self):
         t = self.totals
@@ -93,30 +93,22 @@ def follow(db_path, url, **options):
     previous = mirror_state(db_path, options.table)
     if options.slot is not None:
         check_slot_name(options.slot)
-    slot = options.slot or previous["replication_slot"] or default_slot_name(db_path)
-    if previous["replication_slot"] and slot != previous["replication_slot"]:
+    followed_slot = previous["replication_slot"]
+    options.slot = options.slot or followed_slot or default_slot_name(db_path)
+    if followed_slot and options.slot != followed_slot:
         raise SourceError(
-            f"{options.table} follows the slot {previous['replication_slot']}, not {slot}: "
+            f"{options.table} follows the slot {followed_slot}, not {options.slot}: "
             "leave out --slot, or run sync --drop-slot to start again from a fresh copy"
         )
-    publication = options.publication or default_publication_name(options.source_table)
-    followed = Followed(slot, 0)
+    options.publication = options.publication or default_publication_name(options.source_table)
+    followed = Followed(options.slot, 0)
     connected_once, failures = False, 0
     while not options.should_stop():
         try:
-            relation_id, qualified = check_setup(url, options.source_table, publication)
+            table = check_setup(url, options.source_table, options.publication)
             with _connected(url) as stream:
                 connected_once, failures = True, 0
-                _follow(
-                    db_path,
-                    url,
-                    stream,
-                    (relation_id, qualified),
-                    slot,
-                    publication,
-                    options,
-                    followed,
-                )
+                _follow(db_path, url, stream, table, options, followed)
             return followed
         except Exception as error:  # only a lost connection is retried
             if not (connected_once and is_transient(error)):
@@ -137,10 +129,12 @@ def _connected(url):
         stream.close()
 
 
-def _follow(db_path, url, stream, table, slot, publication, options, followed):
+def _follow(db_path, url, stream, table, options, followed):
+    """Copy if the mirror has no position, then stream from it, in one connection."""
     relation_id, qualified = table
+    slot, publication = options.slot, options.publication
     if mirror_state(db_path, options.table)["replication_lsn"] is None:
-        followed.copied = _first_copy(db_path, url, stream, slot, options)
+        _first_copy(db_path, url, stream, slot, options)
     else:
         _check_slot(url, slot, options.table)
         _complete_indexes(db_path, options.table, options.report)
@@ -168,7 +162,7 @@ def _follow(db_path, url, stream, table, slot, publication, options, followed):
 
 
 def _first_copy(db_path, url, stream, slot, options):
-    """Copy the table at the new slot's snapshot; the rows count."""
+    """Copy the table at the new slot's snapshot, the slot's consistent point its position."""
     # A slot of this name with no position in the mirror is what a copy that did not finish
     # left: nobody can read its snapshot again, so it is made anew.
     if slot_status(url, slot).exists:
@@ -210,7 +204,6 @@ def _first_copy(db_path, url, stream, slot, options):
             remove_new_mirror(db_path)
         raise
     options.report(f"copied: {summary}")
-    return summary.inserted + summary.updated + summary.unchanged
 
 
 def mirror_state(db_path, table):
@@ -272,8 +265,13 @@ def _stream(stream, applier, options, followed):
         payload = stream.read()
         if payload is None:
             if applier.at_boundary:
-                _commit(stream, applier)
-            elif not applier.open and stream.cursor.wal_end > applier.lsn:
+                young = MIN_GROUP_SECONDS - (time.monotonic() - applier.opened_at)
+                if young <= 0:
+                    _commit(stream, applier)
+                else:  # more may come: commit once the group is old enough or something does
+                    select.select([stream], [], [], young)
+                continue
+            if not applier.open and stream.cursor.wal_end > applier.lsn:
                 # Nothing of the table is under way: WAL the server has passed without a change
                 # for the mirror (other tables', empty transactions) need not be kept for it.
                 stream.confirm(stream.cursor.wal_end)
