@@ -146,15 +146,26 @@ def sample_ids(url, count=20_000):
         return [i for (i,) in conn.execute("SELECT id FROM sellers TABLESAMPLE SYSTEM (5)")][:count]
 
 
-def lag_run(url, mirror, rate, seconds, exporter, watch=True):
+def lag_run(url, mirror, rate, seconds, exporter, watch=True, prefix="lag"):
     """Single-change transactions at `rate` a second; the lag of each insert (unless not
-    `watch`: no follower runs), and the exports `exporter()` makes meanwhile."""
+    `watch`: no follower runs), and the exports `exporter()` makes meanwhile. A writer that
+    fails stops the run: a figure made without its writes would be false."""
     ids = sample_ids(url)
     rng = random.Random(1)
     committed, seen = {}, {}
     done = threading.Event()
 
+    failed = []
+
     def write():
+        try:
+            write_changes()
+        except BaseException as error:  # noqa: BLE001 - the run reports it
+            failed.append(error)
+        finally:
+            done.set()
+
+    def write_changes():
         with psycopg.connect(url, autocommit=True) as conn:
             start = time.monotonic()
             for number in range(int(rate * seconds)):
@@ -166,7 +177,7 @@ def lag_run(url, mirror, rate, seconds, exporter, watch=True):
                     conn.execute(
                         "INSERT INTO sellers (id, org_id, display_name, created_at) "
                         "VALUES (%s, 'org-lag', 'Lag', now())",
-                        (f"lag-{number}",),
+                        (f"{prefix}-{number}",),
                     )
                     committed[number] = time.monotonic()
                 elif kind < 8:
@@ -181,7 +192,6 @@ def lag_run(url, mirror, rate, seconds, exporter, watch=True):
                     )
                 else:
                     conn.execute("DELETE FROM sellers WHERE id = %s", (ids.pop(),))
-        done.set()
 
     def watch_inserts():
         # The inserts commit in order, so each is looked for once the one before it is seen.
@@ -195,10 +205,10 @@ def lag_run(url, mirror, rate, seconds, exporter, watch=True):
                     break
                 deadline = time.monotonic() + 60
                 while not conn.execute(
-                    "SELECT 1 FROM sellers WHERE id = ?", (f"lag-{insert}",)
+                    "SELECT 1 FROM sellers WHERE id = ?", (f"{prefix}-{insert}",)
                 ).fetchone():
                     if time.monotonic() > deadline:
-                        raise SystemExit(f"lag-{insert} never reached the mirror")
+                        raise SystemExit(f"{prefix}-{insert} never reached the mirror")
                     time.sleep(0.002)
                 seen[insert] = time.monotonic()
         conn.close()
@@ -210,6 +220,8 @@ def lag_run(url, mirror, rate, seconds, exporter, watch=True):
     time.sleep(min(10, seconds / 3))
     exports = [exporter() for _ in range(3)]
     writer.join()
+    if failed:
+        raise SystemExit(f"the writer failed: {failed[0]}")
     if not watch:
         return None, exports
     watcher.join(60)
@@ -361,7 +373,13 @@ def measure(cluster, shape, args, folder):
         follower.stop()
         # The same writes with no follower: what production's load alone costs an export here.
         _, unfollowed = lag_run(
-            cluster.url, mirror, args.rate, min(args.lag_seconds, 30), exporter, watch=False
+            cluster.url,
+            mirror,
+            args.rate,
+            min(args.lag_seconds, 30),
+            exporter,
+            watch=False,
+            prefix="unfollowed",
         )
         results["export"] = {
             "idle": statistics.median(idle),

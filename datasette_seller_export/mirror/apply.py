@@ -39,7 +39,7 @@ from .pgoutput import (
     Update,
     format_lsn,
 )
-from .postgres import SourceError
+from .postgres import SourceError, check_columns
 from .records import COLUMNS, FROM_TEXT, RecordError, typed
 from .timestamps import format_utc, from_postgres_utc
 from .writer import merge
@@ -237,21 +237,12 @@ class _Layout:
 
     def __init__(self, relation, table, ignore_unknown_columns, applier):
         names = [column.name for column in relation.columns]
-        missing = [column for column in COLUMNS if column not in names]
-        where = f"production's {relation.namespace}.{relation.name}"
-        if missing:
-            raise SourceError(
-                f"{where} no longer has the columns {', '.join(missing)}, which the mirror "
-                f"needs; {table} holds production up to {format_lsn(applier.lsn)}"
-            )
-        unknown = [name for name in names if name not in COLUMNS]
-        if unknown and not ignore_unknown_columns:
-            raise SourceError(
-                f"{where} gained the columns {', '.join(unknown)}, which the mirror does not "
-                "know: add them to the mirror's schema, or follow with --ignore-unknown-columns "
-                f"to mirror without them; {table} holds production up to "
-                f"{format_lsn(applier.lsn)}, before the change"
-            )
+        check_columns(
+            names,
+            f"production's {relation.namespace}.{relation.name} now",
+            ignore_unknown_columns,
+            f"; {table} holds production up to {format_lsn(applier.lsn)}, before the change",
+        )
         self.positions = [names.index(column) for column in COLUMNS]
         types = [relation.columns[position].type_oid for position in self.positions]
         self.integer_ids = types[0] in _INTEGER_OIDS

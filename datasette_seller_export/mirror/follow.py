@@ -19,7 +19,6 @@ import select
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 import sqlite_utils
 
@@ -37,9 +36,8 @@ from .replication import (
     is_transient,
     slot_status,
 )
-from .sync import BUSY_TIMEOUT_MS, no_bar, remove_new_mirror
-from .timestamps import format_utc
-from .writer import LOAD_CACHE_KIB, counted, write_records
+from .sync import BUSY_TIMEOUT_MS, copy_source, remove_new_mirror
+from .writer import LOAD_CACHE_KIB
 
 # Whole transactions that arrive together are committed together. A group is committed when
 # the stream has nothing more to read and the group opened at least MIN_GROUP_SECONDS ago
@@ -179,23 +177,18 @@ def _first_copy(db_path, url, stream, slot, options):
         ):
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.enable_wal()
-            length = source.count()
-            with (options.progress_bar or no_bar)(length) as bar:
-                summary = write_records(
-                    db,
-                    options.table,
-                    counted(source.records(), bar.update),
-                    remove_missing=True,
-                    ids=source.id_type,
-                    state_after=lambda: {
-                        "source": source.description,
-                        "high_water_mark": None,
-                        "synced_at": format_utc(datetime.now(timezone.utc)),
-                        "replication_slot": slot,
-                        "replication_lsn": format_lsn(created.consistent_lsn),
-                        "replication_commit_time": None,
-                    },
-                )
+            summary = copy_source(
+                db,
+                options.table,
+                source,
+                None,
+                options.progress_bar,
+                remove_missing=True,
+                high_water_mark=None,
+                replication_slot=slot,
+                replication_lsn=format_lsn(created.consistent_lsn),
+                replication_commit_time=None,
+            )
     except BaseException:
         # No mirror holds the slot's position: a slot left behind would keep WAL for nobody.
         with contextlib.suppress(Exception):

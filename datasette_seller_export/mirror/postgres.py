@@ -60,6 +60,23 @@ def parse_copy_line(line):
     return [None if f == "\\N" else _ESCAPE.sub(_unescape, f) if "\\" in f else f for f in fields]
 
 
+def check_columns(names, where, ignore_unknown_columns, position=""):
+    """A production table with `names` must have every column the mirror needs, and one the
+    mirror does not know stops a read unless ignored; `position` says where the mirror stands."""
+    missing = [column for column in COLUMNS if column not in names]
+    if missing:
+        raise SourceError(
+            f"{where} lacks the columns {', '.join(missing)}, which the mirror needs{position}"
+        )
+    unknown = [column for column in names if column not in COLUMNS]
+    if unknown and not ignore_unknown_columns:
+        raise SourceError(
+            f"{where} has columns the mirror does not know: {', '.join(unknown)}; add them to "
+            "the mirror's schema, or pass --ignore-unknown-columns to sync without them"
+            f"{position}"
+        )
+
+
 def first_line(error):
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
@@ -169,17 +186,7 @@ def _describe(conn, table, ignore_unknown_columns):
             (qualified,),
         ).fetchall()
     )
-    missing = [column for column in COLUMNS if column not in types]
-    if missing:
-        raise SourceError(
-            f"{qualified} lacks the columns {', '.join(missing)}, which the mirror needs"
-        )
-    unknown = [column for column in types if column not in COLUMNS]
-    if unknown and not ignore_unknown_columns:
-        raise SourceError(
-            f"{qualified} has columns the mirror does not know: {', '.join(unknown)}; "
-            "add them to the mirror's schema, or pass --ignore-unknown-columns to sync without them"
-        )
+    check_columns(types, qualified, ignore_unknown_columns)
     selected, unchecked = [], set()
     for column in COLUMNS:
         name = psycopg.sql.Identifier(column).as_string(conn)

@@ -100,22 +100,29 @@ def _sync(
                     f"{source.description}: run it once with --full"
                 )
             since = (previous["high_water_mark"], overlap_seconds) if incremental else None
-            length = source.count(since)
             mark = source.high_water_mark(since) or previous["high_water_mark"]
-            with (progress_bar or no_bar)(length) as bar:
-                summary = write_records(
-                    db,
-                    table,
-                    counted(source.records(since), bar.update),
-                    remove_missing=full,
-                    ids=source.id_type,
-                    state_after=lambda: {
-                        "source": source.description,
-                        "high_water_mark": mark,
-                        "synced_at": format_utc(datetime.now(timezone.utc)),
-                    },
-                )
+            summary = copy_source(
+                db, table, source, since, progress_bar, remove_missing=full, high_water_mark=mark
+            )
     return SyncRun(summary, time.monotonic() - started, full_read=not incremental)
+
+
+def copy_source(db, table, source, since, progress_bar, remove_missing, **state_fields):
+    """The rows `source.records(since)` reads, written into `table` in one transaction with
+    the state: where they came from, when, and `state_fields`."""
+    with (progress_bar or no_bar)(source.count(since)) as bar:
+        return write_records(
+            db,
+            table,
+            counted(source.records(since), bar.update),
+            remove_missing=remove_missing,
+            ids=source.id_type,
+            state_after=lambda: {
+                "source": source.description,
+                "synced_at": format_utc(datetime.now(timezone.utc)),
+                **state_fields,
+            },
+        )
 
 
 def no_bar(length):
