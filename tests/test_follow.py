@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -579,6 +580,62 @@ def test_a_postgresql_restart_is_waited_out(own_postgres, tmp_path):
         rows = wait_until_equal(mirror, url, follower=follower)
     assert "after-restart" in rows and "s-000011" not in rows
     assert any("lost production" in line and "trying again" in line for line in follower.lines)
+
+
+@pytest.fixture
+def partition():
+    """`cut(port)` drops every packet to and from a port on loopback, as a network partition
+    would (nothing is closed: no reset, no FIN); `heal()` lets them through again."""
+    if shutil.which("iptables") is None or os.geteuid() != 0:
+        pytest.skip("needs iptables and root (.ci/run installs iptables)")
+    rules = []
+
+    def cut(port):
+        for match in (["--dport", str(port)], ["--sport", str(port)]):
+            rule = ["INPUT", "-i", "lo", "-p", "tcp", *match, "-j", "DROP"]
+            subprocess.run(["iptables", "-I", *rule], check=True)
+            rules.append(rule)
+
+    def heal():
+        while rules:
+            subprocess.run(["iptables", "-D", *rules.pop()], check=True)
+
+    yield cut, heal
+    heal()
+
+
+def test_a_network_cut_that_closes_nothing_is_noticed_and_waited_out(
+    own_postgres, tmp_path, partition
+):
+    cut, heal = partition
+    mirror, url = str(tmp_path / "mirror.db"), own_postgres.url
+    pg(url, "ALTER SYSTEM SET wal_sender_timeout = '5s'")  # the cut-off walsender ends sooner
+    pg(url, "SELECT pg_reload_conf()")
+    with following(mirror, url) as follower:
+        wait_until_equal(mirror, url, follower=follower)
+        cut(own_postgres.port)
+        deadline = time.monotonic() + 90
+        while not any("lost production" in line for line in follower.lines):
+            assert time.monotonic() < deadline, follower.lines
+            time.sleep(0.5)
+        heal()
+        pg(url, "DELETE FROM sellers WHERE id = 's-000013'")
+        rows = wait_until_equal(mirror, url, seconds=90, follower=follower)
+    assert "s-000013" not in rows
+
+
+def test_a_slot_another_follower_reads_is_refused_at_a_start(production, tmp_path):
+    mirror = str(tmp_path / "mirror.db")
+    with following(mirror, production) as follower:
+        wait_until_equal(mirror, production, follower=follower)
+        copy = str(tmp_path / "copy.db")
+        with contextlib.closing(sqlite3.connect(mirror)) as source:
+            with contextlib.closing(sqlite3.connect(copy)) as target:
+                source.backup(target)
+        result = run_cli("sync", copy, "--from", production, "--follow")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "is being read by another connection" in result.output
+    assert "each mirror needs a slot of its own (--slot)" in result.output
 
 
 def test_a_slot_production_invalidated_says_how_to_copy_afresh(own_postgres, tmp_path):

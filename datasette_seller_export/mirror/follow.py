@@ -75,6 +75,7 @@ class Followed:
     slot: str
     lsn: int
     totals: dict = field(default_factory=dict)
+    starts: int = 0  # streams started: until one is, an error is the answer, not retried
 
     def __str__(self):
         t = self.totals
@@ -100,17 +101,18 @@ def follow(db_path, url, **options):
         )
     options.publication = options.publication or default_publication_name(options.source_table)
     followed = Followed(options.slot, 0)
-    connected_once, failures = False, 0
+    failures, starts = 0, 0
     while not options.should_stop():
         try:
             table = check_setup(url, options.source_table, options.publication)
             with _connected(url) as stream:
-                connected_once, failures = True, 0
                 _follow(db_path, url, stream, table, options, followed)
             return followed
         except Exception as error:  # only a lost connection is retried
-            if not (connected_once and is_transient(error)):
+            if not (followed.starts and is_transient(error)):
                 raise
+            if followed.starts != starts:  # it streamed since the last failure
+                failures, starts = 0, followed.starts
             wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
             failures += 1
             options.report(f"lost production ({first_line(error)}); trying again in {wait} s")
@@ -147,6 +149,7 @@ def _follow(db_path, url, stream, table, options, followed):
         options.report(f"following {qualified} through the slot {slot} from {format_lsn(lsn)}")
         try:
             stream.start(slot, publication, lsn)
+            followed.starts += 1
             _stream(stream, applier, options, followed)
         except BaseException as error:
             applier.rollback()

@@ -35,14 +35,24 @@ INSTALL_HINT = (
 # How often the stream tells PostgreSQL how far the mirror has committed (psycopg2 sends it
 # by itself), so that the slot's lag in pg_replication_slots is at most this old.
 STATUS_INTERVAL_SECONDS = 1
+# A network cut that closes nothing (a partition, a host gone) would leave the stream waiting
+# for ever: the status sent every second goes unacknowledged, so libpq's TCP settings close
+# the connection after 30 s of that (or of silence on an idle line), and it is retried.
+PARTITION_GUARD = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
 # SQLSTATE classes and codes of a connection that went away and may come back: the follower
 # reconnects on these and stops on anything else.
 _TRANSIENT_CODES = ("08", "57P01", "57P02", "57P03")
 _SLOT_NAME = re.compile(r"[a-z0-9_]{1,63}")
 
 
-class TransientError(Exception):
-    """The connection to production was lost; the follower may try again."""
+class SlotInUse(SourceError):
+    """Another connection streams the slot: another follower, or this one's, cut off."""
 
 
 def default_slot_name(db_path, host=None):
@@ -72,11 +82,13 @@ def default_publication_name(source_table):
 
 
 def is_transient(error):
-    """A lost or refused connection, a server shutting down or starting: worth a retry.
-    Either driver's errors (psycopg 3 runs the checks, psycopg2 the stream)."""
+    """A lost or refused connection, a server shutting down or starting, the slot still held
+    by this follower's walsender from before a cut: worth a retry (after a first connection:
+    at a start the same errors are the answer). Either driver's errors (psycopg 3 runs the
+    checks, psycopg2 the stream)."""
     import psycopg
 
-    if isinstance(error, (ConnectionFailed, TimeoutError)):
+    if isinstance(error, (ConnectionFailed, SlotInUse, TimeoutError)):
         return True
     code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
     if code:
@@ -105,6 +117,7 @@ class Stream:
                 url,
                 connection_factory=psycopg2.extras.LogicalReplicationConnection,
                 connect_timeout=10,
+                **PARTITION_GUARD,
             )
         except psycopg2.Error as error:
             raise ConnectionFailed(f"cannot connect to PostgreSQL: {first_line(error)}") from None
@@ -138,13 +151,20 @@ class Stream:
 
     def start(self, slot, publication, lsn):
         """Stream the slot's transactions that commit at or after `lsn`."""
-        self.cursor.start_replication(
-            slot_name=slot,
-            decode=False,
-            start_lsn=lsn,
-            options={"proto_version": "1", "publication_names": publication},
-            status_interval=STATUS_INTERVAL_SECONDS,
-        )
+        try:
+            self.cursor.start_replication(
+                slot_name=slot,
+                decode=False,
+                start_lsn=lsn,
+                options={"proto_version": "1", "publication_names": publication},
+                status_interval=STATUS_INTERVAL_SECONDS,
+            )
+        except psycopg2.errors.ObjectInUse as error:
+            raise SlotInUse(
+                f"the slot {slot} is being read by another connection ({first_line(error)}): "
+                "each mirror needs a slot of its own (--slot), and a follower cut off a "
+                "moment ago holds it until PostgreSQL's wal_sender_timeout ends it"
+            ) from None
 
     def read(self):
         """The next message's payload, or None if none has come."""
