@@ -513,8 +513,9 @@ def sync_command(
     if chosen and (full or every is not None):
         watermark = "--full" if full else "--every"
         raise click.UsageError(f"{watermark} belongs to the watermark sync, not {chosen[0]}")
-    if slot is not None and not chosen:
-        raise click.UsageError("--slot goes with --follow, --status or --drop-slot")
+    for name, value in (("--slot", slot), ("--publication", publication)):
+        if value is not None and not chosen:
+            raise click.UsageError(f"{name} goes with --follow, --status or --drop-slot")
     if chosen:
         run = {"--follow": _follow, "--status": _slot_status, "--drop-slot": _drop_slot}
         try:

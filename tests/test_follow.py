@@ -472,6 +472,10 @@ def test_errors_that_say_what_a_dba_must_run(production, tmp_path):
     assert "a slot name is 1 to 63" in refused(production, "--slot", "Bad-Name")
     usage = run_cli("sync", mirror, "--from", production, "--follow", "--full")
     assert usage.exit_code == 2 and "--full belongs to the watermark sync" in usage.output
+    usage = run_cli("sync", mirror, "--from", production, "--publication", "p")
+    assert usage.exit_code == 2 and "--publication goes with --follow" in usage.output
+    usage = run_cli("sync", mirror, "--from", production, "--follow", "--status")
+    assert usage.exit_code == 2 and "do different things: choose one" in usage.output
 
 
 def test_a_server_without_logical_wal_is_one_line_naming_the_fix(tmp_path):

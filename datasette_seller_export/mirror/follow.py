@@ -64,8 +64,6 @@ class Options:
     report: object = print  # report(line), a line for the person running it
     report_every: float = 60.0
     should_stop: object = lambda: False
-    group_changes: int = GROUP_CHANGES
-    group_seconds: float = GROUP_SECONDS
 
 
 @dataclass
@@ -267,18 +265,18 @@ def _stream(stream, applier, options, followed):
                 else:  # more may come: commit once the group is old enough or something does
                     select.select([stream], [], [], young)
                 continue
-            if not applier.open and stream.cursor.wal_end > applier.lsn:
+            if not applier.open and stream.server_position > applier.lsn:
                 # Nothing of the table is under way: WAL the server has passed without a change
                 # for the mirror (other tables', empty transactions) need not be kept for it.
-                stream.confirm(stream.cursor.wal_end)
+                stream.confirm(stream.server_position)
             select.select([stream], [], [], IDLE_WAIT_SECONDS)
         else:
             message = decode(payload)
             if message is not None:
                 applier.handle(message)
             if applier.at_boundary and (
-                applier.pending["changes"] >= options.group_changes
-                or time.monotonic() - applier.opened_at >= options.group_seconds
+                applier.pending["changes"] >= GROUP_CHANGES
+                or time.monotonic() - applier.opened_at >= GROUP_SECONDS
             ):
                 _commit(stream, applier)
         now = time.monotonic()

@@ -45,9 +45,11 @@ PARTITION_GUARD = {
     "keepalives_count": 3,
     "tcp_user_timeout": 30_000,
 }
-# SQLSTATE classes and codes of a connection that went away and may come back: the follower
-# reconnects on these and stops on anything else.
-_TRANSIENT_CODES = ("08", "57P01", "57P02", "57P03")
+# The SQLSTATEs of a connection that went away and may come back: the follower reconnects on
+# these (class 08, connection exceptions; a server shutting down, crashed or starting; too
+# many connections) and stops on anything else.
+_TRANSIENT_CLASS = "08"
+_TRANSIENT_CODES = {"57P01", "57P02", "57P03", "53300"}
 _SLOT_NAME = re.compile(r"[a-z0-9_]{1,63}")
 
 
@@ -83,16 +85,16 @@ def default_publication_name(source_table):
 
 def is_transient(error):
     """A lost or refused connection, a server shutting down or starting, the slot still held
-    by this follower's walsender from before a cut: worth a retry (after a first connection:
-    at a start the same errors are the answer). Either driver's errors (psycopg 3 runs the
-    checks, psycopg2 the stream)."""
+    by this follower's walsender from before a cut: worth a retry once the stream has started
+    (before that, the same errors are the answer). Either driver's errors: psycopg 3 runs the
+    checks, psycopg2 the stream."""
     import psycopg
 
     if isinstance(error, (ConnectionFailed, SlotInUse, TimeoutError)):
         return True
     code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
     if code:
-        return code.startswith(_TRANSIENT_CODES[0]) or code in _TRANSIENT_CODES[1:]
+        return code.startswith(_TRANSIENT_CLASS) or code in _TRANSIENT_CODES
     # No SQLSTATE: libpq's own errors, the server gone or not there yet.
     kinds = (psycopg.OperationalError, psycopg.InterfaceError)
     if psycopg2 is not None:
@@ -179,6 +181,12 @@ class Stream:
                 ) from None
             raise
         return None if message is None else message.payload
+
+    @property
+    def server_position(self):
+        """How far the server has read its WAL for this stream, as its last message or
+        keepalive said: every transaction that committed before it has been sent."""
+        return self.cursor.wal_end
 
     def confirm(self, lsn):
         """Tell production the mirror has committed everything before `lsn` (psycopg2 sends it
