@@ -74,14 +74,17 @@ def write_records(db, table, records, *, remove_missing=False, state_after=None,
         retyped = ""
         if ids is not None and ensure_id_type(db, table, ids):
             retyped = f"{ID_TYPES[ids]} values"
-        if conn.execute(f"SELECT 1 FROM {quoted} LIMIT 1").fetchone() is None:
+        empty = conn.execute(f"SELECT 1 FROM {quoted} LIMIT 1").fetchone() is None
+        if empty:
             summary = _load_empty(conn, quoted, records)
         else:
             summary = merge(conn, table, records, remove_missing)
         summary.retyped = retyped
         if created:
             ensure_table(db, table, indexes="keyset")
-        if state.read(conn, table)["timestamps"] != state.TIMESTAMPS_CANONICAL:
+        # A table that was empty holds only what this writer just wrote, all in the rule's form:
+        # the scan for older forms would read every row for nothing (0.65-0.8 s a million).
+        if not empty and state.read(conn, table)["timestamps"] != state.TIMESTAMPS_CANONICAL:
             summary.rewritten = _rewrite_old_timestamps(conn, quoted)
         state.write(conn, table, timestamps=state.TIMESTAMPS_CANONICAL, **(state_after or dict)())
     if created:
