@@ -625,6 +625,10 @@ def partition():
     would (nothing is closed: no reset, no FIN); `heal()` lets them through again."""
     if shutil.which("iptables") is None or os.geteuid() != 0:
         pytest.skip("needs iptables and root (.ci/run installs iptables)")
+    probe = ["INPUT", "-i", "lo", "-p", "tcp", "--dport", "9", "-j", "DROP"]
+    if subprocess.run(["iptables", "-I", *probe], capture_output=True).returncode != 0:
+        pytest.skip("iptables may not change rules here (no netfilter for this sandbox)")
+    subprocess.run(["iptables", "-D", *probe], check=True)
     rules = []
 
     def cut(port):
