@@ -196,7 +196,6 @@ def lag_run(url, mirror, rate, seconds, exporter, watch=True, prefix="lag"):
     def watch_inserts():
         # The inserts commit in order, so each is looked for once the one before it is seen.
         conn = sqlite3.connect(mirror)
-        deadline = None
         for number in range(0, int(rate * seconds), 10):
             for insert in range(number, number + 5):
                 while insert not in committed and not done.is_set():

@@ -610,11 +610,9 @@ def _follow(db_path, url, **options):
     _echo_line(str(followed))
 
 
-def _mirror_slot(db_path, table, slot):
-    """The slot named, or the one the mirror follows, or a UsageError."""
-    from .mirror.follow import mirror_state
-
-    followed = mirror_state(db_path, table)["replication_slot"]
+def _mirror_slot(db_path, mirror, slot):
+    """The slot named, or the one the mirror (its state) follows, or a UsageError."""
+    followed = mirror["replication_slot"]
     if slot is None and followed is None:
         raise click.UsageError(f"{db_path} follows no slot; name one with --slot")
     return slot or followed
@@ -625,8 +623,8 @@ def _slot_status(db_path, url, *, table, slot, **_):
     from .mirror.follow import mirror_state
     from .mirror.replication import slot_status
 
-    name = _mirror_slot(db_path, table, slot)
     mirror = mirror_state(db_path, table)
+    name = _mirror_slot(db_path, mirror, slot)
     status = slot_status(url, name)
     click.echo(f"slot: {name}")
     if mirror["replication_lsn"]:
@@ -681,9 +679,10 @@ def _size(count):
 def _drop_slot(db_path, url, *, table, slot, **_):
     """`sync --drop-slot`: drop the slot and forget it, so a later --follow copies afresh."""
     from .mirror import state
+    from .mirror.follow import mirror_state
     from .mirror.replication import drop_slot
 
-    name = _mirror_slot(db_path, table, slot)
+    name = _mirror_slot(db_path, mirror_state(db_path, table), slot)
     dropped = drop_slot(url, name)
     if os.path.exists(db_path):
         with contextlib.closing(sqlite_utils.Database(db_path)) as db, db.atomic():

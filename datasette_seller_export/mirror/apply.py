@@ -16,7 +16,7 @@ Changes are not written one by one: the applier keeps each id's last state (its 
 and writes them set-wise through the one writer's merge (writer.merge), which inserts new ids,
 updates only the columns whose values differ and removes the gone. One statement per kind of
 change, where one per row would make the search index's FTS5 table flush at every statement
-(7,800 inserts a second row by row on a mirror with its indexes, against about 40,000
+(7,800 inserts a second row by row on a 100,000-row mirror with its indexes, against 30,600
 set-wise: docs/benchmarks.md#following). The last state of each id is the transactions' result
 whatever their order, so nothing a reader can see differs: it only ever sees whole SQLite
 transactions.
@@ -46,13 +46,11 @@ from .writer import merge
 
 # PostgreSQL's integer types (int2, int4, int8): ids of these compare as numbers.
 _INTEGER_OIDS = (21, 23, 20)
+_TIMESTAMPTZ_OID = 1184
 # How many ids' states are held before they are written (within the same SQLite transaction):
 # memory stays bounded in a production transaction of millions of changes.
 FLUSH_IDS = 20_000
 GONE = None
-
-
-_TIMESTAMPTZ_OID = 1184
 
 
 def _stream_timestamp(column, value):
@@ -159,7 +157,7 @@ class Applier:
     def _with_unchanged_values(self, record):
         """An update leaves a large text out when it kept it: the value is the row's last."""
         id_ = record[0]
-        before = self._states.get(id_, GONE) if id_ in self._states else self._mirrored(id_)
+        before = self._states[id_] if id_ in self._states else self._mirrored(id_)
         if before is GONE:
             raise OutOfStep(f"production updated id {id_!r}, which the mirror does not hold")
         return [b if value is UNCHANGED else value for value, b in zip(record, before, strict=True)]
@@ -206,8 +204,8 @@ class Applier:
                 self.conn,
                 self.table,
                 replication_lsn=format_lsn(self._pending_lsn),
-                replication_commit_time=format_utc_seconds(self._pending_time),
-                synced_at=format_utc_seconds(time.time()),
+                replication_commit_time=_format_utc_seconds(self._pending_time),
+                synced_at=_format_utc_seconds(time.time()),
             )
         self.conn.execute("COMMIT")
         self.open = False
@@ -227,7 +225,7 @@ class Applier:
         self._truncated = False
 
 
-def format_utc_seconds(seconds):
+def _format_utc_seconds(seconds):
     return format_utc(datetime.fromtimestamp(seconds, timezone.utc))
 
 

@@ -48,7 +48,8 @@ from .writer import LOAD_CACHE_KIB
 MIN_GROUP_SECONDS = 0.02
 GROUP_CHANGES = 10_000
 GROUP_SECONDS = 0.5
-# How long the stream waits for a message before it commits what it holds and looks again.
+# How long the stream waits for a message when it holds nothing to commit, before it looks
+# again (and confirms the server's position, if nothing of the table is under way).
 IDLE_WAIT_SECONDS = 0.5
 RETRY_SECONDS = (1, 2, 5, 10, 30)
 

@@ -27,7 +27,7 @@ except ImportError:  # the `postgres` extra is not installed
     psycopg2 = None
 
 from .pgoutput import parse_lsn
-from .postgres import ConnectionFailed, SourceError, connect, first_line
+from .postgres import ConnectionFailed, SourceError, connect, first_line, psycopg
 
 INSTALL_HINT = (
     "following PostgreSQL needs psycopg2: pip install 'datasette-seller-export[postgres]'"
@@ -88,15 +88,15 @@ def is_transient(error):
     by this follower's walsender from before a cut: worth a retry once the stream has started
     (before that, the same errors are the answer). Either driver's errors: psycopg 3 runs the
     checks, psycopg2 the stream."""
-    import psycopg
-
     if isinstance(error, (ConnectionFailed, SlotInUse, TimeoutError)):
         return True
     code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
     if code:
         return code.startswith(_TRANSIENT_CLASS) or code in _TRANSIENT_CODES
     # No SQLSTATE: libpq's own errors, the server gone or not there yet.
-    kinds = (psycopg.OperationalError, psycopg.InterfaceError)
+    kinds = ()
+    if psycopg is not None:
+        kinds += (psycopg.OperationalError, psycopg.InterfaceError)
     if psycopg2 is not None:
         kinds += (psycopg2.OperationalError, psycopg2.InterfaceError)
     return isinstance(error, kinds)
@@ -203,8 +203,6 @@ def check_setup(url, source_table, publication):
     REPLICATION, the table's replica identity, the publication (created when missing and the
     role may). On an ordinary connection: a walsender refuses a role without REPLICATION
     before any of this could be asked."""
-    import psycopg
-
     with _admin(url) as conn:
         try:
             oid, qualified = conn.execute(
@@ -262,8 +260,6 @@ _PUBLICATION_SQL = (
 
 
 def _check_publication(conn, qualified_table, publication):
-    import psycopg
-
     found = conn.execute(_PUBLICATION_SQL, (qualified_table, publication)).fetchone()
     if found is None:
         try:
@@ -336,8 +332,6 @@ def slot_status(url, slot):
 def drop_slot(url, slot):
     """Drop `slot` if it exists; False if there was none. A slot a follower is reading is
     refused, with the follower's process id."""
-    import psycopg
-
     with _admin(url) as conn:
         try:
             row = conn.execute(
